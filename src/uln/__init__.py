@@ -1,0 +1,50 @@
+"""uln: the UK Unique Learner Number, done right.
+
+Validate and generate ULNs and the identifiers around them, clean learner details,
+find the same learner again despite typos and name changes, keep a register of
+learners and exchange LRS batch files.
+
+>>> import uln
+>>> uln.is_valid("3344556680")
+True
+>>> uln.validate("334 455 6680")
+'3344556680'
+"""
+
+from __future__ import annotations
+
+from uln import identifiers
+from uln.checkdigit import find_invalid, generate, is_valid, validate
+from uln.errors import (
+    BatchError,
+    ConfigError,
+    InvalidChecksum,
+    InvalidComponent,
+    InvalidFormat,
+    InvalidLength,
+    InvalidRecord,
+    RegisterError,
+    UlnError,
+    ValidationError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BatchError",
+    "ConfigError",
+    "InvalidChecksum",
+    "InvalidComponent",
+    "InvalidFormat",
+    "InvalidLength",
+    "InvalidRecord",
+    "RegisterError",
+    "UlnError",
+    "ValidationError",
+    "__version__",
+    "find_invalid",
+    "generate",
+    "identifiers",
+    "is_valid",
+    "validate",
+]
