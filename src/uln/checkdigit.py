@@ -36,8 +36,11 @@ True
 
 from __future__ import annotations
 
+import operator
 import random as _random
 from collections.abc import Iterable, Sequence
+from itertools import islice, repeat
+from typing import cast
 
 import attrs
 
@@ -152,15 +155,14 @@ def is_valid(number: object, *, allow_placeholder: bool = False) -> bool:
     >>> is_valid('9276308686'), is_valid('６９３６００２３１４'), is_valid(None)
     (True, False, False)
     """
-    if type(number) is str and len(number) == LENGTH:
+    if type(number) is str and len(number) == LENGTH and number.isascii() and number.isdigit():
         # The fast path: ten ASCII digits with no separators.
-        if number.isascii() and number.isdigit() and number[0] != "0":
-            hi, lo = divmod(int(number), 100000)
+        if number >= "1":  # the first digit is not 0
+            n = int(number)
             tables = _TABLES or _build_tables()
-            if (tables[0][hi] + tables[1][lo]) % 11 == 10:
+            if (tables[0][n // 100000] + tables[1][n % 100000]) % 11 == 10:
                 return True
-            return allow_placeholder and number == PLACEHOLDER
-        return False
+        return allow_placeholder and number == PLACEHOLDER
     if not isinstance(number, str):
         return False
     try:
@@ -208,31 +210,48 @@ class Invalid:
 def find_invalid(values: Iterable[object], *, allow_placeholder: bool = False) -> list[Invalid]:
     """Check a whole column of values; return the invalid ones with the reason for each.
 
-    This is the fast path for files and database columns: a million values take
-    well under a second. Values are checked exactly as :func:`validate` checks them.
+    This is the fast path for files and database columns: values are checked in
+    blocks with the arithmetic done in C, so a million values take about a second
+    on a slow core. Values are checked exactly as :func:`validate` checks them; the
+    error objects in the result are shared between entries with the same reason.
 
     >>> [(i.index, type(i.error).__name__) for i in
     ...  find_invalid(['3344556680', '3344556681', '012', None])]
     [(1, 'InvalidChecksum'), (2, 'InvalidLength'), (3, 'InvalidFormat')]
     """
     hi_table, lo_table = _TABLES or _build_tables()
+    hi_sum, lo_sum = hi_table.__getitem__, lo_table.__getitem__
     invalid: list[Invalid] = []
-    append = invalid.append
-    for index, value in enumerate(values):
-        if (
-            type(value) is str
-            and len(value) == LENGTH
-            and value.isascii()
-            and value.isdigit()
-            and value[0] != "0"
-        ):
-            hi, lo = divmod(int(value), 100000)
-            if (hi_table[hi] + lo_table[lo]) % 11 == 10:
+    iterator = iter(values)
+    base = 0
+    while chunk := list(islice(iterator, _BLOCK)):
+        if set(map(type, chunk)) == {str}:
+            strings = cast(list[str], chunk)
+            if (
+                set(map(len, strings)) == {LENGTH}
+                and min(strings) >= "1"
+                and _is_ascii_digits("".join(strings))
+            ):
+                # Every value is ten ASCII digits not starting with 0: only the check is left.
+                numbers = list(map(int, strings))
+                sums = map(
+                    operator.add,
+                    map(hi_sum, map(operator.floordiv, numbers, repeat(100000))),
+                    map(lo_sum, map(operator.mod, numbers, repeat(100000))),
+                )
+                bad = [i for i, total in enumerate(sums) if total % 11 != 10]
+                invalid.extend(
+                    Invalid(base + i, _CHECKSUM_ERROR)
+                    for i in bad
+                    if not (allow_placeholder and strings[i] == PLACEHOLDER)
+                )
+                base += len(chunk)
                 continue
-        try:
-            validate(value, allow_placeholder=allow_placeholder)  # type: ignore[arg-type]
-        except ValidationError as exc:
-            append(Invalid(index, exc))
+        for i, value in enumerate(chunk):
+            error = _shared_error(value, allow_placeholder)
+            if error is not None:
+                invalid.append(Invalid(base + i, error))
+        base += len(chunk)
     return invalid
 
 
@@ -256,6 +275,27 @@ def _build_tables() -> list[Sequence[int]]:
         _TABLES.append(tuple(w[n] + 5 * s[n] for n in range(100000)))
         _TABLES.append(tuple(w))
     return _TABLES
+
+
+_BLOCK = 4096
+_CHECKSUM_ERROR = InvalidChecksum("the check digit does not match", field=FIELD)
+_SHARED_ERRORS: dict[tuple[type[ValidationError], str], ValidationError] = {}
+
+
+def _shared_error(value: object, allow_placeholder: bool) -> ValidationError | None:
+    """The reason ``value`` is invalid, as a shared error object, or None if it is valid."""
+    if not isinstance(value, str):
+        error: ValidationError = InvalidFormat(
+            f"a ULN must be given as a string, not {type(value).__name__}", field=FIELD
+        )
+    else:
+        number = value.translate(_SEPARATORS)
+        found = _error(number)
+        if found is None or (allow_placeholder and number == PLACEHOLDER):
+            return None
+        error = found
+    key = (type(error), error.rule)
+    return _SHARED_ERRORS.setdefault(key, error)
 
 
 def _is_ascii_digits(value: str) -> bool:

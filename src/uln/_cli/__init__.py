@@ -1,0 +1,1 @@
+"""The click application behind :mod:`uln.cli` (imported only when click is installed)."""

@@ -1,0 +1,79 @@
+"""The click commands of ``uln``."""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from collections.abc import Iterator
+
+import click
+
+import uln
+from uln import checkdigit
+from uln.errors import ValidationError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(uln.__version__, "-V", "--version", prog_name="uln")
+def cli() -> None:
+    """Work with Unique Learner Numbers and LRS learner data."""
+
+
+def _values(values: tuple[str, ...]) -> Iterator[str]:
+    for value in values:
+        if value == "-":
+            for line in sys.stdin:
+                line = line.rstrip("\r\n")
+                if line.strip():
+                    yield line
+        else:
+            yield value
+
+
+@cli.command()
+@click.argument("values", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per value.")
+@click.option(
+    "--allow-placeholder",
+    is_flag=True,
+    help="Accept the ILR placeholder 9999999999 ('ULN not yet known').",
+)
+def validate(values: tuple[str, ...], as_json: bool, allow_placeholder: bool) -> None:
+    """Check ULNs given as arguments, or one per line on standard input with '-'.
+
+    Prints one line per value and exits with status 1 when any is invalid.
+    """
+    any_invalid = False
+    for value in _values(values):
+        try:
+            canonical: str | None = checkdigit.validate(value, allow_placeholder=allow_placeholder)
+            error: ValidationError | None = None
+        except ValidationError as exc:
+            canonical, error = None, exc
+            any_invalid = True
+        if as_json:
+            record = {
+                "value": value,
+                "valid": error is None,
+                "uln": canonical,
+                "error": type(error).__name__ if error else None,
+                "reason": error.rule if error else None,
+            }
+            click.echo(json.dumps(record, ensure_ascii=False))
+        elif error is None:
+            click.echo(f"{canonical}\tvalid")
+        else:
+            click.echo(f"{value.strip()}\tinvalid: {error.rule}")
+    if any_invalid:
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.option("-n", "--count", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", type=int, default=None, help="Make the output reproducible.")
+def generate(count: int, seed: int | None) -> None:
+    """Print random valid ULNs, one per line (test data; the LRS issues real ones)."""
+    rng = random.Random(seed) if seed is not None else None
+    for _ in range(count):
+        click.echo(checkdigit.generate(rng))
