@@ -215,9 +215,11 @@ def find_invalid(values: Iterable[object], *, allow_placeholder: bool = False) -
     on a slow core. Values are checked exactly as :func:`validate` checks them; the
     error objects in the result are shared between entries with the same reason.
 
-    >>> [(i.index, type(i.error).__name__) for i in
-    ...  find_invalid(['3344556680', '3344556681', '012', None])]
-    [(1, 'InvalidChecksum'), (2, 'InvalidLength'), (3, 'InvalidFormat')]
+    >>> for bad in find_invalid(['3344556680', '3344556681', '012', None]):
+    ...     print(bad.index, type(bad.error).__name__)
+    1 InvalidChecksum
+    2 InvalidLength
+    3 InvalidFormat
     """
     hi_table, lo_table = _TABLES or _build_tables()
     hi_sum, lo_sum = hi_table.__getitem__, lo_table.__getitem__

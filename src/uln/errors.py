@@ -260,8 +260,8 @@ class InvalidRecord(ValidationError):
     ...                      Problem("Gender", "not a gender code")])
     >>> print(err)
     2 fields are not valid: GivenName (a value is required); Gender (not a gender code)
-    >>> [p.field for p in err.problems]
-    ['GivenName', 'Gender']
+    >>> err.fields
+    ('GivenName', 'Gender')
     """
 
     message = "the record is not valid"

@@ -19,12 +19,30 @@ from collections.abc import Sequence
 from hypothesis import strategies as st
 
 from uln import checkdigit
+from uln.testing._identifier_strategies import (
+    invalid_scns,
+    invalid_ucis,
+    invalid_upns,
+    ninos,
+    scns,
+    ucis,
+    ukprns,
+    upns,
+)
 
 __all__ = [
     "INVALID_ULN_KINDS",
+    "invalid_scns",
+    "invalid_ucis",
     "invalid_ulns",
+    "invalid_upns",
+    "ninos",
     "register_type_strategies",
+    "scns",
+    "ucis",
+    "ukprns",
     "ulns",
+    "upns",
 ]
 
 _WEIGHTS = tuple(range(10, 1, -1))
