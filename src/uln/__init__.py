@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from uln import identifiers
 from uln.checkdigit import find_invalid, generate, is_valid, validate
+from uln.enums import AbilityToShare, Gender, PrivacyNoticeSeen, VerificationType
 from uln.errors import (
     BatchError,
     ConfigError,
@@ -27,20 +28,27 @@ from uln.errors import (
     UlnError,
     ValidationError,
 )
+from uln.learner import Demographics, Learner
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AbilityToShare",
     "BatchError",
     "ConfigError",
+    "Demographics",
+    "Gender",
     "InvalidChecksum",
     "InvalidComponent",
     "InvalidFormat",
     "InvalidLength",
     "InvalidRecord",
+    "Learner",
+    "PrivacyNoticeSeen",
     "RegisterError",
     "UlnError",
     "ValidationError",
+    "VerificationType",
     "__version__",
     "find_invalid",
     "generate",

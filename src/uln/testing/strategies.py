@@ -19,6 +19,14 @@ from collections.abc import Sequence
 from hypothesis import strategies as st
 
 from uln import checkdigit
+from uln.testing._field_strategies import (
+    dates_of_birth,
+    emails,
+    genders,
+    phone_numbers,
+    postcode_inputs,
+    postcodes,
+)
 from uln.testing._identifier_strategies import (
     invalid_scns,
     invalid_ucis,
@@ -29,14 +37,28 @@ from uln.testing._identifier_strategies import (
     ukprns,
     upns,
 )
+from uln.testing._name_strategies import NAME_KINDS, family_names, given_names, names
+from uln.testing._record_strategies import demographics, learners
 
 __all__ = [
     "INVALID_ULN_KINDS",
+    "NAME_KINDS",
+    "dates_of_birth",
+    "demographics",
+    "emails",
+    "family_names",
+    "genders",
+    "given_names",
     "invalid_scns",
     "invalid_ucis",
     "invalid_ulns",
     "invalid_upns",
+    "learners",
+    "names",
     "ninos",
+    "phone_numbers",
+    "postcode_inputs",
+    "postcodes",
     "register_type_strategies",
     "scns",
     "ucis",
@@ -134,4 +156,18 @@ def invalid_ulns(*, kinds: Sequence[str] = INVALID_ULN_KINDS) -> st.SearchStrate
 
 
 def register_type_strategies() -> None:
-    """Register a strategy for each public type of :mod:`uln` with Hypothesis."""
+    """Register a strategy for each public type of :mod:`uln` with Hypothesis.
+
+    The ``hypothesis`` entry point does this when Hypothesis loads, so that
+    ``st.from_type(Postcode)``, ``st.from_type(Learner)`` and friends draw valid
+    values; call it yourself only where entry points are switched off.
+
+    >>> from hypothesis import find, strategies as st
+    >>> from uln.learner import Learner
+    >>> register_type_strategies()
+    >>> find(st.from_type(Learner), lambda learner: True).demographics.is_complete
+    True
+    """
+    from uln.testing._hypothesis_entry import _register
+
+    _register()

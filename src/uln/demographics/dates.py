@@ -1,0 +1,236 @@
+"""Dates of birth and other dates: reading them, formatting them, checking ages.
+
+The LRS writes dates as ``YYYY-MM-DD``. Data arriving from an MIS, a spreadsheet or
+the LRS portal often uses the British day-first forms instead, so :func:`parse_date`
+reads these (the table :data:`DATE_FORMATS` lists them):
+
+=================  ==============  ========================
+form               example         notes
+=================  ==============  ========================
+``YYYY-MM-DD``     ``2001-02-03``  ISO 8601, the LRS form
+``YYYYMMDD``       ``20010203``    ISO 8601 basic
+``DD/MM/YYYY``     ``03/02/2001``  also ``3/2/2001``
+``DD-MM-YYYY``     ``03-02-2001``  the portal's display form; also ``3-2-2001``
+``DD.MM.YYYY``     ``03.02.2001``  also ``3.2.2001``
+=================  ==============  ========================
+
+Day-first forms are *always* read day first (a UK library: ``03/02/2001`` is the
+3rd of February). Two-digit years are refused, because ``01/02/03`` could be any
+of three dates in two centuries. Any four-digit year from 1000 to 9999 is read:
+historical records go back a long way, and only the register enforces an age range
+(:func:`check_age`, reported as RC013 in a batch).
+
+>>> parse_date("03/02/2001")
+datetime.date(2001, 2, 3)
+>>> parse_date(" 2001-02-03 ")
+datetime.date(2001, 2, 3)
+>>> format_date(parse_date("3.2.2001"))
+'2001-02-03'
+>>> parse_date("31/02/2001")
+Traceback (most recent call last):
+    ...
+uln.errors.InvalidDate: DateOfBirth: the day does not exist in that month
+>>> parse_date("03/02/01")
+Traceback (most recent call last):
+    ...
+uln.errors.InvalidDate: DateOfBirth: two-digit years are ambiguous; write the year in full
+>>> age_on(parse_date("2008-02-29"), parse_date("2021-02-28"))
+12
+>>> check_age(parse_date("2008-02-29"), parse_date("2021-03-01"))
+13
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from functools import lru_cache
+
+from uln.errors import AgeOutOfRange, InvalidDate, InvalidFormat, MissingValue, ValidationError
+
+__all__ = [
+    "DATE_FORMATS",
+    "MAXIMUM_AGE",
+    "MINIMUM_AGE",
+    "age_on",
+    "check_age",
+    "format_date",
+    "parse_date",
+]
+
+MINIMUM_AGE = 13
+"""The youngest age the register accepts on the day it receives a learner [spec]."""
+
+MAXIMUM_AGE = 110
+"""The oldest age the register accepts on the day it receives a learner [spec]."""
+
+DATE_FORMATS: tuple[tuple[str, str], ...] = (
+    ("YYYY-MM-DD", r"(?P<iso_y>[0-9]{4})-(?P<iso_m>[0-9]{2})-(?P<iso_d>[0-9]{2})"),
+    ("YYYYMMDD", r"(?P<basic_y>[0-9]{4})(?P<basic_m>[0-9]{2})(?P<basic_d>[0-9]{2})"),
+    (
+        "D/M/YYYY, D-M-YYYY or D.M.YYYY (day first)",
+        r"(?P<uk_d>[0-9]{1,2})(?P<sep>[/.-])(?P<uk_m>[0-9]{1,2})(?P=sep)(?P<uk_y>[0-9]{4})",
+    ),
+)
+"""The accepted text forms of a date [ours]: a description and a regular expression.
+
+Day-first forms need the same separator twice; digits are ASCII only. Leading and
+trailing whitespace is ignored. Edit this one table to accept another form.
+"""
+
+_TWO_DIGIT_YEAR = re.compile(r"[0-9]{1,2}([/.-])[0-9]{1,2}\1[0-9]{2}|[0-9]{6}")
+_MATCH = re.compile("|".join(f"(?:{pattern})" for _, pattern in DATE_FORMATS)).fullmatch
+_ACCEPTED = "use YYYY-MM-DD, YYYYMMDD or day-first DD/MM/YYYY, DD-MM-YYYY, DD.MM.YYYY"
+_GROUPS = (("iso_y", "iso_m", "iso_d"), ("basic_y", "basic_m", "basic_d"), ("uk_y", "uk_m", "uk_d"))
+_MAX_INPUT = 64
+_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def parse_date(value: str | _dt.date, *, field: str = "DateOfBirth") -> _dt.date:
+    """Read a date from text (the forms of :data:`DATE_FORMATS`) or a date object.
+
+    A :class:`datetime.datetime` is accepted and its time dropped (``.date()``), since
+    database drivers often return a date column as midnight of that day [ours].
+
+    Args:
+        value: the text or date to read.
+        field: the field named in error messages.
+
+    Returns:
+        The date.
+
+    Raises:
+        MissingValue: the text is empty or only whitespace.
+        InvalidFormat: ``value`` is neither a string nor a date.
+        InvalidDate: the text is in none of the accepted forms, has a two-digit year, a
+            year before 1000, or names a day that does not exist (``31/02/2001``).
+
+    >>> parse_date("20010203"), parse_date("3-2-2001")
+    (datetime.date(2001, 2, 3), datetime.date(2001, 2, 3))
+    >>> import datetime
+    >>> parse_date(datetime.datetime(2001, 2, 3, 10, 30))
+    datetime.date(2001, 2, 3)
+    """
+    if type(value) is str:
+        if len(value) > _MAX_INPUT:  # not cached: a huge value must not stay in memory
+            raise InvalidDate(f"not a date: {_ACCEPTED}", field=field)
+        result = _parse_text(value)
+        if isinstance(result, _dt.date):
+            return result
+        error_class, rule = result
+        raise error_class(rule, field=field)
+    if isinstance(value, _dt.datetime):
+        return value.date()
+    if isinstance(value, _dt.date):
+        return value
+    if isinstance(value, str):  # a str subclass: read its plain text
+        return parse_date(str(value), field=field)
+    raise InvalidFormat(
+        f"a date must be given as a string or a date, not {type(value).__name__}", field=field
+    )
+
+
+def format_date(value: _dt.date, *, field: str = "DateOfBirth") -> str:
+    """Write a date in the LRS form ``YYYY-MM-DD``.
+
+    A :class:`datetime.datetime` is written as its date.
+
+    Raises:
+        InvalidFormat: ``value`` is not a date.
+
+    >>> import datetime
+    >>> format_date(datetime.date(2001, 2, 3))
+    '2001-02-03'
+    """
+    if isinstance(value, _dt.datetime):
+        value = value.date()
+    if not isinstance(value, _dt.date):
+        raise InvalidFormat(f"expected a date, not {type(value).__name__}", field=field)
+    return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+
+
+def age_on(dob: _dt.date, on: _dt.date) -> int:
+    """Return the age in completed years of someone born on ``dob``, on the day ``on``.
+
+    Someone born on 29 February has their birthday on 1 March in years that are not
+    leap years, as in the law of England and Wales [ours]: they turn 13 on 1 March.
+    When ``dob`` is after ``on`` the result is negative (-1 on the day before birth).
+
+    >>> import datetime
+    >>> age_on(datetime.date(2008, 2, 29), datetime.date(2021, 2, 28))
+    12
+    >>> age_on(datetime.date(2008, 2, 29), datetime.date(2021, 3, 1))
+    13
+    >>> age_on(datetime.date(2000, 6, 1), datetime.date(2024, 6, 1))
+    24
+    """
+    if isinstance(dob, _dt.datetime):
+        dob = dob.date()
+    if isinstance(on, _dt.datetime):
+        on = on.date()
+    if not isinstance(dob, _dt.date) or not isinstance(on, _dt.date):
+        raise InvalidFormat("both dates must be dates")
+    before_birthday = (on.month, on.day) < (dob.month, dob.day)
+    return on.year - dob.year - before_birthday
+
+
+def check_age(
+    dob: _dt.date,
+    on: _dt.date,
+    *,
+    minimum: int = MINIMUM_AGE,
+    maximum: int = MAXIMUM_AGE,
+    field: str = "DateOfBirth",
+) -> int:
+    """Return the age on ``on`` if it is from ``minimum`` to ``maximum`` years (inclusive).
+
+    The register accepts learners aged 13 to 110 on the day it receives them (batch
+    return code RC013 otherwise).
+
+    Raises:
+        AgeOutOfRange: the age is outside the range (a date of birth after ``on`` too).
+            The message gives the range, never the date or the age.
+
+    >>> import datetime
+    >>> check_age(datetime.date(2011, 9, 1), datetime.date(2024, 9, 1))
+    13
+    >>> check_age(datetime.date(2011, 9, 2), datetime.date(2024, 9, 1))
+    Traceback (most recent call last):
+        ...
+    uln.errors.AgeOutOfRange: DateOfBirth: the learner's age must be from 13 to 110 years
+    """
+    age = age_on(dob, on)
+    if not minimum <= age <= maximum:
+        raise AgeOutOfRange(
+            f"the learner's age must be from {minimum} to {maximum} years", field=field
+        )
+    return age
+
+
+# -- internals ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=65536)
+def _parse_text(text: str) -> _dt.date | tuple[type[ValidationError], str]:
+    """Parse ``text``; return the date or (error class, rule). Cached: dates repeat."""
+    stripped = text.strip()
+    if not stripped:
+        return MissingValue, "a date is required"
+    match = _MATCH(stripped)
+    if match is None:
+        if _TWO_DIGIT_YEAR.fullmatch(stripped):
+            return InvalidDate, "two-digit years are ambiguous; write the year in full"
+        return InvalidDate, f"not a date: {_ACCEPTED}"
+    groups = match.groupdict()
+    y, m, d = next(names for names in _GROUPS if groups[names[0]] is not None)
+    year, month, day = int(groups[y]), int(groups[m]), int(groups[d])
+    if year < 1000:
+        return InvalidDate, "the year must be from 1000 to 9999"
+    if not 1 <= month <= 12:
+        return InvalidDate, "the month must be from 1 to 12"
+    if not 1 <= day <= _DAYS_IN_MONTH[month - 1]:
+        return InvalidDate, "the day does not exist in that month"
+    try:
+        return _dt.date(year, month, day)
+    except ValueError:  # 29 February of a year that is not a leap year
+        return InvalidDate, "the day does not exist in that month"
