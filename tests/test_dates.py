@@ -276,13 +276,19 @@ def test_default_dates_of_birth_pass_check_age(dob: dt.date) -> None:
     assert MINIMUM_AGE <= check_age(dob, dt.date(2024, 2, 29)) <= MAXIMUM_AGE
 
 
-def test_dates_of_birth_edges_on_29_february() -> None:
-    from hypothesis import find
+@given(dates_of_birth(on=dt.date(2024, 2, 29)))
+def test_dates_of_birth_stay_within_the_edges_on_29_february(dob: dt.date) -> None:
+    assert dt.date(1913, 3, 1) <= dob <= dt.date(2011, 2, 28)
 
+
+def test_dates_of_birth_edges_on_29_february() -> None:
     on = dt.date(2024, 2, 29)
-    youngest = find(dates_of_birth(on=on), lambda d: d >= dt.date(2011, 2, 28))
-    assert youngest == dt.date(2011, 2, 28)
-    oldest = find(dates_of_birth(on=on), lambda d: d <= dt.date(1913, 3, 1))
-    assert oldest == dt.date(1913, 3, 1)
+    # the edges the strategy draws between are exactly the edges check_age accepts
+    assert check_age(dt.date(2011, 2, 28), on) == 13
+    assert check_age(dt.date(1913, 3, 1), on) == 110
+    with pytest.raises(errors.AgeOutOfRange):
+        check_age(dt.date(2011, 3, 1), on)
+    with pytest.raises(errors.AgeOutOfRange):
+        check_age(dt.date(1913, 2, 28), on)
     with pytest.raises(ValueError, match="min_age"):
         dates_of_birth(min_age=20, max_age=10)
