@@ -377,11 +377,17 @@ _OTHER: Final[dict[str, frozenset[str]]] = {_D: frozenset(_PLAN[_L]), _L: frozen
 
 
 def _build(cls: type[_R], values: Mapping[str, Any], problems: tuple[Problem, ...]) -> _R:
-    """Make a record from values our normalisers produced, without re-checking types."""
+    """Make a record from values our normalisers produced, without re-checking types.
+
+    This is the hot path of :meth:`Demographics.from_raw`: the records are frozen
+    (attrs ``__setattr__`` refuses changes), so the fields are written straight into
+    the instance dictionary, all at once.
+    """
     record = object.__new__(cls)
-    for name, default in _DEFAULTS[cls]:
-        object.__setattr__(record, name, values.get(name, default))
-    object.__setattr__(record, "problems", problems)
+    fields = record.__dict__
+    fields.update(_DEFAULTS[cls])
+    fields.update(values)
+    fields["problems"] = problems
     return record
 
 
@@ -396,7 +402,7 @@ def _opt_str() -> Any:
 # -- the records -----------------------------------------------------------------------
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, slots=False)
 class Demographics:
     """A learner's personal details, normalised.
 
@@ -495,7 +501,7 @@ class Demographics:
         return f"{type(self).__name__}(fields={_set_fields(self)})" + _problem_note(self)
 
 
-@attrs.frozen(repr=False)
+@attrs.frozen(repr=False, slots=False)
 class Learner:
     """A learner on the register: a ULN, its :class:`Demographics` and the register's data.
 
@@ -608,9 +614,9 @@ class Learner:
         )
 
 
-_DEFAULTS: Final[dict[type, tuple[tuple[str, Any], ...]]] = {
+_DEFAULTS: Final[dict[type, dict[str, Any]]] = {
     # Learner.demographics has a factory default; _build is always given it.
-    cls: tuple((a.name, a.default) for a in attrs.fields(cls) if a.name != "problems")
+    cls: {a.name: a.default for a in attrs.fields(cls) if a.name != "problems"}
     for cls in (Demographics, Learner)
 }
 
