@@ -77,3 +77,10 @@ def generate(count: int, seed: int | None) -> None:
     rng = random.Random(seed) if seed is not None else None
     for _ in range(count):
         click.echo(checkdigit.generate(rng))
+
+
+# The matching commands (uln.matching._cli): dedupe, link, match-eval.
+from uln.matching._cli import commands as _matching_commands  # noqa: E402
+
+for _command in _matching_commands():
+    cli.add_command(_command)

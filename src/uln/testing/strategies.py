@@ -38,6 +38,7 @@ from uln.testing._identifier_strategies import (
     upns,
 )
 from uln.testing._name_strategies import NAME_KINDS, family_names, given_names, names
+from uln.testing._perturb_strategies import perturbations, perturbed
 from uln.testing._record_strategies import demographics, learners
 
 __all__ = [
@@ -56,6 +57,8 @@ __all__ = [
     "learners",
     "names",
     "ninos",
+    "perturbations",
+    "perturbed",
     "phone_numbers",
     "postcode_inputs",
     "postcodes",

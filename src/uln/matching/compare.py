@@ -1,0 +1,332 @@
+"""Field comparisons: each puts a pair of normalised values in one level, best level first.
+
+A comparison is a small function of two precomputed values (see
+:mod:`uln.matching.normalise`) and the set of levels in use; it returns the name of the
+first level whose condition the pair meets. A level left out of the configuration is
+skipped, so the pair falls through to the next one. Either value missing gives
+``"missing"``, which always weighs 0. The levels of each comparison, best first, are in
+:data:`LEVELS`; the thresholds they use are in :data:`RULES` [ours].
+
+>>> from uln.matching.normalise import name_info, date_info, postcode_info
+>>> compare_names(name_info("Dafydd"), name_info("David"))
+'alias'
+>>> compare_names(name_info("Smith"), name_info("Smyth"))
+'phonetic'
+>>> compare_dates(date_info("2001-02-03"), date_info("2001-03-02"))
+'swapped'
+>>> compare_postcodes(postcode_info("CV4 9EE"), postcode_info("CV4 9AL"))
+'sector'
+>>> compare_postcodes(postcode_info("ZZ99 9ZZ"), postcode_info("ZZ99 9ZZ"))
+'missing'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Container
+from typing import TYPE_CHECKING, Final
+
+import jellyfish
+
+if TYPE_CHECKING:
+    from uln.matching.normalise import DateInfo, NameInfo, PostcodeInfo, TextInfo
+
+__all__ = [
+    "LEVELS",
+    "MISSING",
+    "RULES",
+    "compare_dates",
+    "compare_emails",
+    "compare_genders",
+    "compare_middle_names",
+    "compare_names",
+    "compare_postcodes",
+    "compare_texts",
+    "jaro_winkler",
+]
+
+MISSING: Final = "missing"
+"""The level of a pair where either side has no usable value; its weight is always 0."""
+
+LEVELS: Final[dict[str, tuple[str, ...]]] = {
+    "given_name": (
+        "exact",  # the same name key (after folding case, accents, titles, Mc/Mac, O')
+        "alias",  # nicknames and Welsh forms of one name (Dafydd, David, Dai, Dave)
+        "phonetic",  # metaphone or NYSIIS agree, or soundex agrees and RULES["similar"] holds
+        "part",  # one name is a part of the other (Mary / Mary Jane)
+        "close",  # Jaro-Winkler at or above RULES["close"]
+        "similar",  # Jaro-Winkler at or above RULES["similar"]
+        "initial",  # one side is an initial only and it agrees
+        "swapped",  # given and family names the wrong way round (or one name in the other's place)
+        "different",
+    ),
+    "family_name": (
+        "exact",
+        "previous",  # one family name is the other's previous family name (or at 16)
+        "alias",  # patronymic forms (ap Rhys / Price / Pryce)
+        "phonetic",
+        "part",  # a part of a hyphenated or double-barrelled name (Smith-Jones / Jones)
+        "close",
+        "similar",
+        "initial",
+        "swapped",  # given and family names the wrong way round (both)
+        "different",
+    ),
+    "date_of_birth": (
+        "exact",
+        "swapped",  # day and month swapped
+        "one_digit",  # one digit different, or two adjacent digits transposed
+        "month",  # within RULES["month_days"] days
+        "year",  # within RULES["year_days"] days
+        "different",
+    ),
+    "gender": ("agree", "disagree"),  # 0 and 9 are missing: never count against a match
+    "postcode": ("unit", "sector", "district", "area", "different"),
+    "email": ("exact", "different"),
+    "place_of_birth": ("exact", "close", "different"),
+    "school_at_16": ("exact", "close", "different"),
+    "middle_names": ("exact", "part", "different"),
+}
+"""The levels of every comparison, best first [ours]."""
+
+RULES: Final[dict[str, float]] = {
+    "close": 0.92,  # Jaro-Winkler similarity of two names for the "close" level
+    "similar": 0.85,  # ... for the "similar" level
+    "text_close": 0.9,  # ... of two places of birth or schools for their "close" level
+    "month_days": 31,  # dates of birth at most this many days apart are "month"
+    "year_days": 366,  # ... "year"
+}
+"""The thresholds the comparisons use [ours]."""
+
+_CLOSE: Final = RULES["close"]
+_SIMILAR: Final = RULES["similar"]
+_TEXT_CLOSE: Final = RULES["text_close"]
+_MONTH: Final = RULES["month_days"]
+_YEAR: Final = RULES["year_days"]
+
+_ALL: Final = frozenset(level for levels in LEVELS.values() for level in levels)
+
+
+def _jellyfish_jw(a: str, b: str) -> float:
+    return float(jellyfish.jaro_winkler_similarity(a, b))
+
+
+jaro_winkler: Callable[[str, str], float] = _jellyfish_jw
+"""Jaro-Winkler similarity of two strings, from 0 to 1 (jellyfish's definition).
+
+>>> round(jaro_winkler("MARTHA", "MARHTA"), 4)
+0.9611
+"""
+
+
+def compare_names(
+    a: NameInfo | None,
+    b: NameInfo | None,
+    levels: Container[str] = _ALL,
+) -> str:
+    """The level of two given names or two family names (without swap or previous name).
+
+    Args:
+        a: one name, from :func:`~uln.matching.normalise.name_info`, or None.
+        b: the other.
+        levels: the levels in use; others are skipped.
+
+    >>> from uln.matching.normalise import name_info
+    >>> compare_names(name_info("Smith-Jones"), name_info("Jones"))
+    'part'
+    >>> compare_names(name_info("J"), name_info("John"))
+    'initial'
+    >>> compare_names(name_info("Smith"), name_info(""))
+    'missing'
+    """
+    if a is None or b is None:
+        return MISSING
+    if a.key == b.key:
+        return "exact" if "exact" in levels else _after_exact(a, b, levels)
+    return _after_exact(a, b, levels)
+
+
+def _after_exact(a: NameInfo, b: NameInfo, levels: Container[str]) -> str:
+    if "alias" in levels and (
+        (a.aliases and a.parts[0] != b.parts[0] and not a.aliases.isdisjoint(b.aliases))
+        or a.key in b.equivalents
+        or b.key in a.equivalents
+    ):
+        return "alias"
+    if "phonetic" in levels and a.compact == b.compact:
+        return "phonetic"  # the same letters, spaced differently
+    similarity = -1.0
+    if "phonetic" in levels:
+        if (a.metaphone and a.metaphone == b.metaphone) or (a.nysiis and a.nysiis == b.nysiis):
+            return "phonetic"
+        if a.soundex == b.soundex:
+            similarity = jaro_winkler(a.compact, b.compact)
+            if similarity >= _SIMILAR:
+                return "phonetic"
+    if "part" in levels and len(a.parts) + len(b.parts) > 2 and not a.part_set.isdisjoint(b.parts):
+        return "part"
+    if "close" in levels or "similar" in levels:
+        if similarity < 0:
+            similarity = jaro_winkler(a.compact, b.compact)
+        if similarity >= _CLOSE and "close" in levels:
+            return "close"
+        if similarity >= _SIMILAR and "similar" in levels:
+            return "similar"
+    if "initial" in levels and (len(a.key) == 1 or len(b.key) == 1) and a.initial == b.initial:
+        return "initial"
+    return "different"
+
+
+STRONG_NAME_LEVELS: Final = frozenset({"exact", "alias", "phonetic", "close"})
+"""Levels that count as agreement when looking for swapped given and family names."""
+
+
+def compare_dates(a: DateInfo | None, b: DateInfo | None, levels: Container[str] = _ALL) -> str:
+    """The level of two dates of birth, which may be impossible dates read as parts.
+
+    >>> from uln.matching.normalise import date_info
+    >>> compare_dates(date_info("2001-02-03"), date_info("2001-02-08"))
+    'one_digit'
+    >>> compare_dates(date_info("2001-02-03"), date_info("2001-02-30"))
+    'one_digit'
+    >>> compare_dates(date_info("2001-02-03"), date_info("2001-01-15"))
+    'month'
+    >>> compare_dates(date_info("2001-02-03"), date_info("not a date"))
+    'missing'
+    """
+    if a is None or b is None:
+        return MISSING
+    if a.digits == b.digits and "exact" in levels:
+        return "exact"
+    if (
+        "swapped" in levels
+        and a.year == b.year
+        and a.month == b.day
+        and a.day == b.month
+        and a.month != a.day
+    ):
+        return "swapped"
+    if "one_digit" in levels and _one_edit(a.digits, b.digits):
+        return "one_digit"
+    if a.ordinal is not None and b.ordinal is not None:
+        apart = abs(a.ordinal - b.ordinal)
+        if apart <= _MONTH and "month" in levels:
+            return "month"
+        if apart <= _YEAR and "year" in levels:
+            return "year"
+    return "different"
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether two strings of one length differ in one character or one adjacent swap."""
+    if len(a) != len(b):
+        return False
+    differ = sum(map(str.__ne__, a, b))
+    if differ == 1:
+        return True
+    if differ != 2:
+        return False
+    i = 0
+    while a[i] == b[i]:
+        i += 1
+    return a[i + 1 : i + 2] == b[i : i + 1] and a[i : i + 1] == b[i + 1 : i + 2]
+
+
+def compare_genders(a: int, b: int, levels: Container[str] = _ALL) -> str:
+    """The level of two gender codes; 0 (not known) and 9 (not specified) are missing.
+
+    >>> compare_genders(1, 1), compare_genders(1, 2), compare_genders(1, 9)
+    ('agree', 'disagree', 'missing')
+    """
+    if a not in (1, 2) or b not in (1, 2):
+        return MISSING
+    return "agree" if a == b and "agree" in levels else "disagree"
+
+
+def compare_postcodes(
+    a: PostcodeInfo | None, b: PostcodeInfo | None, levels: Container[str] = _ALL
+) -> str:
+    """The level of two postcodes: unit, sector, district, area, different.
+
+    Values that are not UK postcodes are compared as plain strings: equal means
+    ``unit``, one character different or two adjacent characters swapped means
+    ``sector``. ``ZZ99 9ZZ`` (postcode unknown) is missing and matches nothing.
+
+    >>> from uln.matching.normalise import postcode_info
+    >>> compare_postcodes(postcode_info("cv49ee"), postcode_info("CV4 9EE"))
+    'unit'
+    >>> compare_postcodes(postcode_info("CV4 9EE"), postcode_info("CV1 2AB"))
+    'area'
+    >>> compare_postcodes(postcode_info("75001"), postcode_info("75 001"))
+    'unit'
+    >>> compare_postcodes(postcode_info("75001"), postcode_info("75010"))
+    'sector'
+    """
+    if a is None or b is None:
+        return MISSING
+    if a.unit == b.unit and "unit" in levels:
+        return "unit"
+    if a.area is None or b.area is None:
+        if a.area is None and b.area is None and "sector" in levels and _one_edit(a.unit, b.unit):
+            return "sector"  # plain strings one typo apart
+        return "different"
+    if a.sector == b.sector and "sector" in levels:
+        return "sector"
+    if a.district == b.district and "district" in levels:
+        return "district"
+    if a.area == b.area and "area" in levels:
+        return "area"
+    return "different"
+
+
+def compare_emails(a: str | None, b: str | None, levels: Container[str] = _ALL) -> str:
+    """The level of two email keys (already case-folded).
+
+    >>> compare_emails("a@example.com", "a@example.com"), compare_emails("a@x.uk", None)
+    ('exact', 'missing')
+    """
+    if not a or not b:
+        return MISSING
+    return "exact" if a == b and "exact" in levels else "different"
+
+
+def compare_texts(a: TextInfo | None, b: TextInfo | None, levels: Container[str] = _ALL) -> str:
+    """The level of two free texts such as places of birth or schools at 16.
+
+    ``close``: Jaro-Winkler at or above ``RULES["text_close"]``, or the words of one
+    are all words of the other (``West Devon`` / ``Devon``).
+
+    >>> from uln.matching.normalise import text_info
+    >>> compare_texts(text_info("West Devon"), text_info("devon"))
+    'close'
+    """
+    if a is None or b is None:
+        return MISSING
+    if a.key == b.key and "exact" in levels:
+        return "exact"
+    if "close" in levels and (
+        a.words <= b.words or b.words <= a.words or jaro_winkler(a.key, b.key) >= _TEXT_CLOSE
+    ):
+        return "close"
+    return "different"
+
+
+def compare_middle_names(
+    a: NameInfo | None, b: NameInfo | None, levels: Container[str] = _ALL
+) -> str:
+    """The level of two middle names: exact, part (a shared part or initial), different.
+
+    >>> from uln.matching.normalise import name_info
+    >>> compare_middle_names(name_info("Ann Marie"), name_info("A"))
+    'part'
+    """
+    if a is None or b is None:
+        return MISSING
+    if a.key == b.key and "exact" in levels:
+        return "exact"
+    if "part" in levels and (
+        not a.part_set.isdisjoint(b.parts)
+        or (len(a.key) == 1 and a.key == b.initial)
+        or (len(b.key) == 1 and b.key == a.initial)
+    ):
+        return "part"
+    return "different"

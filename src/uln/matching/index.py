@@ -1,0 +1,381 @@
+"""Blocking: an index that brings together the records worth comparing.
+
+Each record is filed under a few blocking keys (:data:`BLOCKING_KEYS`); a search looks
+the query up under the same keys and under variants of them (given and family names
+swapped, the previous family name, day and month swapped), so it compares a few dozen
+records instead of the whole register. Keys are stored as integers and the records in a
+compact prepared form; records can be added and removed one at a time.
+
+>>> index = CandidateIndex.from_records({
+...     "A": {"given_name": "Dafydd", "family_name": "Jones", "date_of_birth": "2001-02-03"},
+...     "B": {"given_name": "Sioned", "family_name": "Evans", "date_of_birth": "1999-09-09"},
+... })
+>>> len(index), "A" in index
+(2, True)
+>>> found = index.candidates({"given_name": "Dai", "family_name": "Jones",
+...                             "date_of_birth": "2001-03-02"})
+>>> print([key for key, _ in found])
+['A']
+>>> index.remove("A")
+>>> len(index), [key for key, _ in index.candidates({"given_name": "Dafydd",
+...                                                  "family_name": "Jones",
+...                                                  "date_of_birth": "2001-02-03"})]
+(1, [])
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Hashable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
+
+from uln.matching.normalise import DateInfo, MatchRecord, match_record
+
+if TYPE_CHECKING:
+    from uln.matching.matcher import Matcher, TermFrequencies
+
+__all__ = ["BLOCKING_KEYS", "CandidateIndex", "PairCompleteness"]
+
+BLOCKING_KEYS: Final[dict[str, str]] = {
+    "F": "family name (phonetic), year of birth and given-name initial",
+    "D": "date of birth and family-name initial",
+    "G": "date of birth and given name (alias group or phonetic)",
+    "P": "postcode sector (or the whole value if not a UK postcode) and given-name initial",
+    "N": "given name (alias group or phonetic) and family name (phonetic)",
+    "E": "email address",
+    "L": "the part of the email address before the @",
+    "B": "date of birth alone (coarse)",
+    "S": "family name (phonetic) and year of birth (coarse)",
+    "H": "given name (alias group or phonetic) and year of birth (coarse)",
+    "U": "postcode alone (coarse)",
+}
+"""The blocking keys every record is filed under [ours]. A search also looks under
+variants: given and family names swapped (F, N), each previous family name in place of
+the family name (F, D, N), and day and month swapped (D, G). Coarse keys are searched
+only while their block is small (:data:`COARSE_BLOCK`), or up to :data:`MAX_BLOCK` for
+a record that lacks the name they stand in for (B without a given or family name, S
+without a given name, H without a family name)."""
+
+COARSE_BLOCK: Final = 30
+"""Coarse blocks (B, S, H, U) with more records than this are not searched [ours]."""
+
+MAX_BLOCK: Final = 1_000
+"""Blocks with more records than this are not searched (a key shared by too many) [ours]."""
+
+
+def _record_keys(r: MatchRecord) -> list[str]:
+    keys: list[str] = []
+    given, family, dob = r.given, r.family, r.dob
+    if family is not None and dob is not None and given is not None:
+        keys.append(f"F{family.code}|{dob.year}|{given.initial}")
+    if dob is not None:
+        if family is not None:
+            keys.append(f"D{dob.digits}|{family.initial}")
+        if given is not None:
+            keys.append(f"G{dob.digits}|{given.block}")
+    if r.postcode is not None and given is not None:
+        keys.append(f"P{r.postcode.sector or r.postcode.unit}|{given.initial}")
+    if given is not None and family is not None:
+        keys.append(f"N{given.block}|{family.code}")
+    if r.email:
+        keys.append(f"E{r.email}")
+        local = r.email.partition("@")[0]
+        if len(local) >= 3:
+            keys.append(f"L{local}")
+    if dob is not None:
+        keys.append(f"B{dob.digits}")
+        if family is not None:
+            keys.append(f"S{family.code}|{dob.year}")
+        if given is not None:
+            keys.append(f"H{given.block}|{dob.year}")
+    if r.postcode is not None:
+        keys.append(f"U{r.postcode.unit}")
+    return keys
+
+
+_COARSE: Final = frozenset("BSHU")
+
+
+def _swapped_digits(dob: DateInfo) -> str | None:
+    if dob.day == dob.month or dob.day > 12:
+        return None
+    return f"{dob.year:04d}{dob.day:02d}{dob.month:02d}"
+
+
+def _query_keys(r: MatchRecord) -> list[str]:
+    given, family, dob = r.given, r.family, r.dob
+    keys = _record_keys(r)
+    if given is not None and family is not None:
+        if dob is not None:
+            keys.append(f"F{given.code}|{dob.year}|{family.initial}")
+        keys.append(f"N{family.block}|{given.code}")
+    for previous in r.previous:
+        if dob is not None:
+            keys.append(f"D{dob.digits}|{previous.initial}")
+            if given is not None:
+                keys.append(f"F{previous.code}|{dob.year}|{given.initial}")
+        if given is not None:
+            keys.append(f"N{given.block}|{previous.code}")
+    if dob is not None:
+        swapped = _swapped_digits(dob)
+        if swapped is not None:
+            if family is not None:
+                keys.append(f"D{swapped}|{family.initial}")
+            if given is not None:
+                keys.append(f"G{swapped}|{given.block}")
+    return keys
+
+
+def _hashes(keys: list[str]) -> list[int]:
+    return [hash(key) for key in keys]
+
+
+@attrs.frozen
+class PairCompleteness:
+    """How many true pairs share a blocking key (so that a search can find them at all).
+
+    ``by_key`` gives, for each kind of key (:data:`BLOCKING_KEYS`), how many true pairs
+    it alone would bring together.
+    """
+
+    found: int
+    total: int
+    by_key: Mapping[str, int]
+
+    @property
+    def ratio(self) -> float:
+        """``found / total`` (1.0 when there are no true pairs)."""
+        return self.found / self.total if self.total else 1.0
+
+
+class CandidateIndex:
+    """An in-memory blocking index of prepared records, keyed by your ids.
+
+    Build it once with :meth:`from_records` and pass it to :meth:`Matcher.search`; keep it
+    up to date with :meth:`add` and :meth:`remove`. It also counts name frequencies for
+    term-frequency adjustment (:attr:`frequencies`).
+
+    A service that keeps a large index for its lifetime can call :func:`gc.freeze` once
+    the index is built, so that the garbage collector's full passes do not walk every
+    record during searches (they otherwise add tens of milliseconds now and then).
+    The index itself never touches the collector's settings except while it is built
+    by :meth:`from_records`, which pauses collection and restores it afterwards.
+
+    >>> index = CandidateIndex()
+    >>> index.add(1, {"given_name": "Jo", "family_name": "Bloggs"})
+    >>> index.add(1, {"given_name": "Joe", "family_name": "Bloggs"})  # replaces
+    >>> len(index), index.frequencies.given["JOE"], index.frequencies.given["JO"]
+    (1, 1, 0)
+    """
+
+    def __init__(self, *, matcher: Matcher | None = None, max_block: int = MAX_BLOCK) -> None:
+        from uln.matching.matcher import Matcher, TermFrequencies
+
+        self.matcher: Final = matcher if matcher is not None else Matcher()
+        self.max_block: Final = max_block
+        self.frequencies: Final[TermFrequencies] = TermFrequencies()
+        self._ids: list[Hashable] = []
+        self._records: list[MatchRecord | None] = []
+        self._slots: dict[Hashable, int] = {}
+        self._blocks: dict[int, int | list[int]] = {}
+
+    @classmethod
+    def from_records(
+        cls,
+        records: Mapping[Any, Any] | Iterable[tuple[Any, Any]],
+        *,
+        matcher: Matcher | None = None,
+        max_block: int = MAX_BLOCK,
+    ) -> CandidateIndex:
+        """Build an index of ``records`` (a mapping of id to record, or id-record pairs).
+
+        >>> len(CandidateIndex.from_records([(1, {"given_name": "Jo"}), (2, {})]))
+        2
+        """
+        index = cls(matcher=matcher, max_block=max_block)
+        items = records.items() if isinstance(records, Mapping) else records
+        collecting = gc.isenabled()
+        gc.disable()  # many small long-lived objects: collections would only slow this down
+        try:
+            for key, row in items:
+                index.add(key, row)
+        finally:
+            if collecting:
+                gc.enable()
+        return index
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._slots
+
+    def __iter__(self) -> Iterator[Hashable]:
+        return iter(self._slots)
+
+    def __repr__(self) -> str:
+        return f"CandidateIndex(records={len(self)}, blocks={len(self._blocks)})"
+
+    def get(self, key: Hashable) -> MatchRecord:
+        """The prepared record filed under ``key`` (``KeyError`` if none)."""
+        record = self._records[self._slots[key]]
+        assert record is not None
+        return record
+
+    def add(self, key: Hashable, row: Any) -> None:
+        """File a record under the id ``key``; a record already there is replaced."""
+        if key in self._slots:
+            self.remove(key)
+        record = match_record(row)
+        slot = len(self._records)
+        self._records.append(record)
+        self._ids.append(key)
+        self._slots[key] = slot
+        self.frequencies.add(record)
+        blocks = self._blocks
+        for text in _record_keys(record):
+            block_key = hash(text)
+            current = blocks.get(block_key)
+            if current is None:
+                blocks[block_key] = slot
+            elif isinstance(current, int):
+                if current != slot:
+                    blocks[block_key] = [current, slot]
+            elif current[-1] != slot:
+                current.append(slot)
+
+    def remove(self, key: Hashable) -> None:
+        """Remove the record filed under ``key`` (``KeyError`` if none)."""
+        slot = self._slots.pop(key)
+        record = self._records[slot]
+        assert record is not None
+        self._records[slot] = None
+        self.frequencies.add(record, -1)
+        blocks = self._blocks
+        for text in set(_record_keys(record)):
+            block_key = hash(text)
+            current = blocks.get(block_key)
+            if isinstance(current, int):
+                del blocks[block_key]
+            elif current is not None:
+                current.remove(slot)
+                if len(current) == 1:
+                    blocks[block_key] = current[0]
+
+    def _candidate_slots(self, record: MatchRecord, used: set[int] | None = None) -> set[int]:
+        blocks = self._blocks
+        found: set[int] = set()
+        limit = self.max_block
+        no_given = record.given is None
+        no_family = record.family is None
+        for text in _query_keys(record):
+            block_key = hash(text)
+            current = blocks.get(block_key)
+            if current is None:
+                continue
+            cap = limit
+            kind = text[0]
+            if kind in _COARSE and not (
+                (kind == "B" and (no_given or no_family))
+                or (kind == "S" and no_given)
+                or (kind == "H" and no_family)
+            ):
+                cap = COARSE_BLOCK
+            if isinstance(current, int):
+                found.add(current)
+            elif len(current) <= cap:
+                found.update(current)
+            else:
+                continue
+            if used is not None:
+                used.add(block_key)
+        return found
+
+    def candidates(self, query: Any) -> list[tuple[Hashable, MatchRecord]]:
+        """The records that share a blocking key with ``query``, as ``(id, record)`` pairs."""
+        record = match_record(query)
+        records, ids = self._records, self._ids
+        out = []
+        for slot in sorted(self._candidate_slots(record)):
+            candidate = records[slot]
+            if candidate is not None and candidate is not record:
+                out.append((ids[slot], candidate))
+        return out
+
+    def slots(self) -> Iterator[tuple[int, Hashable, MatchRecord]]:
+        """Every record as ``(slot, id, record)``, in the order they were added."""
+        for slot, record in enumerate(self._records):
+            if record is not None:
+                yield slot, self._ids[slot], record
+
+    def pairs(self) -> Iterator[tuple[Hashable, MatchRecord, list[tuple[Hashable, MatchRecord]]]]:
+        """Every record with its candidates, each candidate pair once (for deduplication).
+
+        Yields ``(id, record, [(other id, other record), ...])`` in the order the records
+        were added.
+        """
+        records, ids = self._records, self._ids
+        used_by: dict[int, set[int]] = {}
+        for slot, record in enumerate(records):
+            if record is None:
+                continue
+            used: set[int] = set()
+            found = self._candidate_slots(record, used)
+            used_by[slot] = used
+            stored: set[int] | None = None
+            out = []
+            for other in sorted(found):
+                candidate = records[other]
+                if candidate is None or other == slot:
+                    continue
+                if other < slot:
+                    # already paired when the other record was searched, if it found us
+                    if stored is None:
+                        stored = set(_hashes(_record_keys(record)))
+                    if not stored.isdisjoint(used_by[other]):
+                        continue
+                out.append((ids[other], candidate))
+            yield ids[slot], record, out
+
+    def pair_completeness(
+        self, true_pairs: Iterable[tuple[Hashable, Hashable]]
+    ) -> PairCompleteness:
+        """How many of ``true_pairs`` (pairs of ids in this index) blocking brings together.
+
+        A pair counts when either record, searched for, finds the other (blocks too
+        large to search do not count).
+
+        >>> index = CandidateIndex.from_records({
+        ...     1: {"given_name": "Jo", "family_name": "Bloggs", "date_of_birth": "2001-02-03"},
+        ...     2: {"given_name": "Joe", "family_name": "Bloggs", "date_of_birth": "2001-02-03"},
+        ...     3: {"given_name": "Sam", "family_name": "Smith"}})
+        >>> report = index.pair_completeness([(1, 2), (1, 3)])
+        >>> report.found, report.total, report.ratio
+        (1, 2, 0.5)
+        """
+        found = 0
+        total = 0
+        by_key: dict[str, int] = dict.fromkeys(BLOCKING_KEYS, 0)
+        used: dict[Hashable, set[int]] = {}
+
+        def searched(key: Hashable) -> set[int]:
+            if key not in used:
+                used[key] = set()
+                self._candidate_slots(self.get(key), used[key])
+            return used[key]
+
+        for left, right in true_pairs:
+            if left not in self._slots or right not in self._slots:
+                continue
+            total += 1
+            keys_a = {hash(k): k for k in _record_keys(self.get(left))}
+            keys_b = {hash(k): k for k in _record_keys(self.get(right))}
+            shared = [keys_b[h] for h in searched(left) if h in keys_b]
+            shared += [keys_a[h] for h in searched(right) if h in keys_a]
+            if shared:
+                found += 1
+                for kind in {text[0] for text in shared}:
+                    by_key[kind] += 1
+        return PairCompleteness(found, total, by_key)

@@ -1,0 +1,494 @@
+"""From a raw row to a compact :class:`MatchRecord` with everything a comparison needs.
+
+A row is a mapping with keys such as ``given_name``, ``family_name``, ``date_of_birth``,
+``gender``, ``postcode``, ``previous_family_name``, ``email``, ``place_of_birth``,
+``school_at_16``, ``middle_names`` (or their LRS names: ``GivenName``,
+``LastKnownPostCode`` ...), or an object with those attributes such as a
+:class:`~uln.learner.Demographics` or a :class:`~uln.learner.Learner`. Any field may be
+missing, empty or dirty: what cannot be read becomes ``None`` (the ``missing`` level),
+never an exception.
+
+Values are precomputed once and shared: every record with the given name ``Dafydd``
+points to the same :class:`NameInfo`, with its key, parts, phonetic codes and alias
+groups; dates keep their digits even when the date does not exist (``2001-02-30``), so
+that a one-digit typo is still seen; postcodes keep their unit, sector, district and
+area, or a plain-string key when they are not UK postcodes.
+
+>>> record = match_record({"given_name": "Siân", "family_name": "O'Brien",
+...                        "date_of_birth": "30/02/2001", "postcode": "cv49ee"})
+>>> record.given.key, record.family.key, record.dob.digits, record.dob.ordinal
+('SIAN', 'OBRIEN', '20010230', None)
+>>> record.postcode.sector
+'CV4 9'
+>>> record
+MatchRecord(given=..., family=..., dob=..., gender=0, postcode=...)
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import sys
+import unicodedata
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any, Final
+
+import attrs
+import jellyfish
+
+from uln.demographics import dates as _dates
+from uln.demographics import email as _email
+from uln.demographics import gender as _gender
+from uln.demographics import names as _names
+from uln.demographics import postcodes as _postcodes
+from uln.errors import UlnError
+
+__all__ = [
+    "FIELD_NAMES",
+    "DateInfo",
+    "MatchRecord",
+    "NameInfo",
+    "PostcodeInfo",
+    "TextInfo",
+    "date_info",
+    "gender_code",
+    "match_record",
+    "name_info",
+    "postcode_info",
+    "text_info",
+]
+
+FIELD_NAMES: Final[dict[str, tuple[str, ...]]] = {
+    "given_name": ("given_name", "GivenName"),
+    "family_name": ("family_name", "FamilyName"),
+    "date_of_birth": ("date_of_birth", "DateOfBirth"),
+    "gender": ("gender", "Gender"),
+    "postcode": ("postcode", "LastKnownPostCode", "last_known_postcode"),
+    "previous_family_name": ("previous_family_name", "PreviousFamilyName"),
+    "family_name_at_16": ("family_name_at_16", "FamilyNameAtAge16"),
+    "email": ("email", "EmailAddress", "email_address"),
+    "place_of_birth": ("place_of_birth", "PlaceOfBirth"),
+    "school_at_16": ("school_at_16", "SchoolAtAge16"),
+    "middle_names": ("middle_names", "MiddleOtherName", "MiddleNames", "middle_other_name"),
+}
+"""The keys read from a row for each field, in order of preference [ours]."""
+
+
+def _repr_hidden(self: object) -> str:
+    return f"{type(self).__name__}(...)"
+
+
+@attrs.frozen(eq=False, repr=False)
+class NameInfo:
+    """A name prepared for comparison (shared by every record with the same raw text).
+
+    Attributes:
+        key: the comparison key (ASCII A-Z, single spaces), from ``name_key``.
+        compact: the key without spaces.
+        parts: the parts of the name (``SMITH JONES`` -> ``("SMITH", "JONES")``).
+        part_set: the same as a frozenset.
+        initial: the first letter.
+        metaphone, nysiis, soundex: phonetic codes of ``compact``.
+        aliases: ids of the alias groups (nicknames, Welsh forms) of the first part.
+        equivalents: patronymic equivalents of the key (``AP RHYS`` -> ``PRICE`` ...).
+        code: the metaphone code (the compact key when it has none), for blocking.
+        block: the smallest alias group of the first part, else ``code``, for blocking:
+            ``Dafydd``, ``David`` and ``Dai`` share a block, so do ``Smith`` and ``Smyth``.
+
+    The repr never shows the name.
+
+    >>> info = name_info("Smith-Jones")
+    >>> info.parts, info.compact
+    (('SMITH', 'JONES'), 'SMITHJONES')
+    >>> info
+    NameInfo(...)
+    >>> name_info("Dafydd").block == name_info("Dai").block
+    True
+    """
+
+    key: str
+    compact: str
+    parts: tuple[str, ...]
+    part_set: frozenset[str]
+    initial: str
+    metaphone: str
+    nysiis: str
+    soundex: str
+    aliases: frozenset[int]
+    equivalents: frozenset[str]
+    code: str
+    block: str
+
+    __repr__ = _repr_hidden
+
+
+@attrs.frozen(eq=False, repr=False)
+class DateInfo:
+    """A date of birth as its parts, kept even when the date does not exist.
+
+    Attributes:
+        digits: ``YYYYMMDD``.
+        year, month, day: the parts as numbers.
+        ordinal: the proleptic Gregorian ordinal when the date exists, else ``None``.
+
+    >>> info = date_info("31/04/2001")
+    >>> info.digits, info.ordinal is None
+    ('20010431', True)
+    """
+
+    digits: str
+    year: int
+    month: int
+    day: int
+    ordinal: int | None
+
+    __repr__ = _repr_hidden
+
+
+@attrs.frozen(eq=False, repr=False)
+class PostcodeInfo:
+    """A postcode's parts (``None`` when not a UK geographic postcode) and its plain key.
+
+    >>> info = postcode_info("sw1a 1aa")
+    >>> info.unit, info.sector, info.district, info.area
+    ('SW1A 1AA', 'SW1A 1', 'SW1A', 'SW')
+    >>> postcode_info("75001").unit, postcode_info("75001").area
+    ('75001', None)
+    """
+
+    unit: str
+    sector: str | None
+    district: str | None
+    area: str | None
+
+    __repr__ = _repr_hidden
+
+
+@attrs.frozen(eq=False, repr=False)
+class TextInfo:
+    """A free text (place of birth, school) as an upper-case key and its words.
+
+    >>> text_info("Bristol, City of").key
+    'BRISTOL CITY OF'
+    """
+
+    key: str
+    words: frozenset[str]
+
+    __repr__ = _repr_hidden
+
+
+@attrs.frozen(eq=False, repr=False)
+class MatchRecord:
+    """A learner's details prepared for matching; every field may be ``None``.
+
+    ``previous`` holds the previous family name and the family name at 16, when known.
+    ``gender`` is the LRS code (0 when not known). The repr shows no personal data.
+    """
+
+    given: NameInfo | None
+    family: NameInfo | None
+    dob: DateInfo | None
+    gender: int
+    postcode: PostcodeInfo | None
+    previous: tuple[NameInfo, ...] = ()
+    email: str | None = None
+    place_of_birth: TextInfo | None = None
+    school_at_16: TextInfo | None = None
+    middle_names: NameInfo | None = None
+
+    def __repr__(self) -> str:
+        return f"MatchRecord(given=..., family=..., dob=..., gender={self.gender}, postcode=...)"
+
+
+_intern = sys.intern
+
+
+def name_info(text: object) -> NameInfo | None:
+    """Prepare a name for comparison; ``None`` when it has no letters. Never raises.
+
+    >>> name_info("  McDonald ").key == name_info("MacDonald").key
+    True
+    >>> name_info("123") is None, name_info(None) is None
+    (True, True)
+    """
+    if not isinstance(text, str):
+        return None
+    return _name_info(text)
+
+
+@lru_cache(maxsize=1 << 20)
+def _name_info(text: str) -> NameInfo | None:
+    try:
+        key = _names.name_key(text)
+        if not key:
+            return None
+        parts = tuple(_intern(p) for p in _names.name_parts(text) if p) or (key,)
+        aliases = _names.alias_groups(parts[0])
+        equivalents = _names.patronymic_equivalents(key)
+    except (UlnError, ValueError, TypeError):  # pragma: no cover - name_key never raises
+        return None
+    return _name_info_of_key(_intern(key), parts, aliases, equivalents)
+
+
+@lru_cache(maxsize=1 << 20)
+def _phonetic(compact: str) -> tuple[str, str, str]:
+    return (
+        _intern(jellyfish.metaphone(compact)),
+        _intern(jellyfish.nysiis(compact)),
+        _intern(jellyfish.soundex(compact)),
+    )
+
+
+def _name_info_of_key(
+    key: str,
+    parts: tuple[str, ...],
+    aliases: frozenset[int],
+    equivalents: frozenset[str],
+) -> NameInfo:
+    compact = _intern(key.replace(" ", ""))
+    metaphone, nysiis, soundex = _phonetic(compact)
+    return NameInfo(
+        key=key,
+        compact=compact,
+        parts=parts,
+        part_set=frozenset(parts),
+        initial=key[0],
+        metaphone=metaphone,
+        nysiis=nysiis,
+        soundex=soundex,
+        aliases=aliases,
+        equivalents=equivalents,
+        code=metaphone or compact,
+        block=_intern(f"#{min(aliases)}") if aliases else (metaphone or compact),
+    )
+
+
+_DATE_PATTERNS: Final = tuple(re.compile(pattern) for _, pattern in _dates.DATE_FORMATS)
+_LOOSE_DATE: Final = re.compile(r"([0-9]{4})[^0-9]?([0-9]{1,2})[^0-9]?([0-9]{1,2})")
+
+
+def _date_parts(text: str) -> tuple[int, int, int] | None:
+    text = text.strip()
+    for pattern in _DATE_PATTERNS:
+        match = pattern.fullmatch(text)
+        if match:
+            groups = {k: v for k, v in match.groupdict().items() if v is not None}
+            y = next(v for k, v in groups.items() if k.endswith("_y"))
+            m = next(v for k, v in groups.items() if k.endswith("_m"))
+            d = next(v for k, v in groups.items() if k.endswith("_d"))
+            return int(y), int(m), int(d)
+    match = _LOOSE_DATE.fullmatch(text)
+    if match:
+        return int(match[1]), int(match[2]), int(match[3])
+    return None
+
+
+def date_info(value: object) -> DateInfo | None:
+    """Prepare a date of birth: a ``date``, or text in any form ``parse_date`` reads.
+
+    Impossible dates keep their parts (``ordinal`` is ``None``); text that does not
+    look like a date at all, years before 1000 and non-dates give ``None``.
+
+    >>> date_info("2001-02-03").ordinal == date_info("03/02/2001").ordinal
+    True
+    >>> date_info("yesterday") is None
+    True
+    """
+    if isinstance(value, _dt.datetime):
+        value = value.date()
+    if isinstance(value, _dt.date):
+        return _date_info_of_parts((value.year, value.month, value.day))
+    if isinstance(value, str):
+        return _date_info_of_text(value)
+    return None
+
+
+@lru_cache(maxsize=1 << 16)
+def _date_info_of_text(text: str) -> DateInfo | None:
+    return _date_info_of_parts(_date_parts(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _date_info_of_parts(parts: tuple[int, int, int] | None) -> DateInfo | None:
+    if parts is None:
+        return None
+    y, m, d = parts
+    if not (1000 <= y <= 9999 and 0 <= m <= 99 and 0 <= d <= 99):
+        return None
+    try:
+        ordinal: int | None = _dt.date(y, m, d).toordinal()
+    except ValueError:
+        ordinal = None
+    return DateInfo(digits=f"{y:04d}{m:02d}{d:02d}", year=y, month=m, day=d, ordinal=ordinal)
+
+
+def postcode_info(value: object) -> PostcodeInfo | None:
+    """Prepare a postcode. Not a UK postcode: a plain-string key (unit only).
+
+    ``ZZ99 9ZZ`` (not known), empty and non-string values give ``None``.
+
+    >>> postcode_info("ZZ99 9ZZ") is None, postcode_info("") is None
+    (True, True)
+    >>> postcode_info("BFPO 12").unit, postcode_info("BFPO 12").district
+    ('BFPO 12', None)
+    """
+    if isinstance(value, _postcodes.Postcode):
+        value = str(value)
+    if not isinstance(value, str):
+        return None
+    return _postcode_info(value)
+
+
+@lru_cache(maxsize=1 << 20)
+def _postcode_info(value: str) -> PostcodeInfo | None:
+    try:
+        postcode = _postcodes.Postcode.parse(value, strict=False)
+    except (UlnError, ValueError, TypeError):
+        key = _postcodes.postcode_key(value)
+        if not key:
+            return None
+        return PostcodeInfo(unit=_intern(key), sector=None, district=None, area=None)
+    if postcode.is_unknown:
+        return None
+    unit = postcode.unit or str(postcode)
+    sector, district, area = postcode.sector, postcode.district, postcode.area
+    return PostcodeInfo(
+        unit=_intern(unit),
+        sector=_intern(sector) if sector else None,
+        district=_intern(district) if district else None,
+        area=_intern(area) if area and district else None,
+    )
+
+
+_GENDER_CODES: Final = {1: 1, 2: 2}
+
+
+def gender_code(value: object) -> int:
+    """The LRS gender code of a value: 1 or 2, and 0 for anything else. Never raises.
+
+    >>> gender_code("female"), gender_code(1), gender_code("t2227949966"), gender_code(None)
+    (2, 1, 0, 0)
+    """
+    if value is None or isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return _GENDER_CODES.get(int(value), 0)
+    if not isinstance(value, str):
+        return 0
+    return _gender_text(value)
+
+
+@lru_cache(maxsize=256)
+def _gender_text(value: str) -> int:
+    try:
+        return _GENDER_CODES.get(int(_gender.parse_gender(value)), 0)
+    except (UlnError, ValueError, TypeError):
+        return 0
+
+
+_NON_WORD: Final = re.compile(r"[^0-9A-Z]+")
+
+
+def text_info(value: object) -> TextInfo | None:
+    """Prepare a free text (place of birth, school at 16): letters and digits in upper case.
+
+    >>> text_info("  st. mary's  ").key
+    'ST MARY S'
+    >>> text_info("--") is None
+    True
+    """
+    if not isinstance(value, str):
+        return None
+    return _text_info(value)
+
+
+@lru_cache(maxsize=1 << 16)
+def _text_info(value: str) -> TextInfo | None:
+    folded = unicodedata.normalize("NFKD", value)
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    key = _NON_WORD.sub(" ", folded.upper()).strip()
+    if not key:
+        return None
+    return TextInfo(key=_intern(key), words=frozenset(key.split()))
+
+
+def _email_of(value: object) -> str | None:
+    key = _email.email_key(value)
+    return _intern(key) if key and "@" in key else None
+
+
+_FIELDS: Final = tuple(FIELD_NAMES)
+_ALIASES: Final = {
+    name: (position, preference)
+    for position, names in enumerate(FIELD_NAMES.values())
+    for preference, name in enumerate(names)
+}
+
+
+def _from_mapping(row: Mapping[str, Any]) -> list[object]:
+    out: list[object] = [None] * len(_FIELDS)
+    rank = [99] * len(_FIELDS)
+    aliases = _ALIASES
+    for name, value in row.items():
+        where = aliases.get(name)
+        if where is None or value is None or (type(value) is str and not value):
+            continue
+        position, preference = where
+        if preference < rank[position]:
+            out[position] = value
+            rank[position] = preference
+    return out
+
+
+def _from_object(row: Any) -> list[object]:
+    demographics = getattr(row, "demographics", row)
+    out: list[object] = []
+    for field in _FIELDS:
+        value = getattr(demographics, field, None)
+        if field == "postcode" and value is None:
+            value = getattr(demographics, "last_known_postcode", None)
+        if field == "email" and value is None:
+            value = getattr(demographics, "email_address", None)
+        out.append(value)
+    return out
+
+
+def match_record(row: Any) -> MatchRecord:
+    """Prepare a row, a ``Demographics``, a ``Learner`` or a :class:`MatchRecord`. Never raises.
+
+    >>> r = match_record({"GivenName": "Jo", "FamilyName": "Bloggs", "Gender": "2",
+    ...                   "PreviousFamilyName": "Smith"})
+    >>> r.gender, [p.key for p in r.previous], r.dob is None
+    (2, ['SMITH'], True)
+    >>> match_record(None).given is None
+    True
+    """
+    if isinstance(row, MatchRecord):
+        return row
+    if type(row) is dict or isinstance(row, Mapping):
+        values = _from_mapping(row)
+    else:
+        values = _from_object(row)
+    (given, family, dob, gender, postcode, previous_name, at_16, email, place, school, middle) = (
+        values
+    )
+    previous: tuple[NameInfo, ...] = ()
+    if previous_name is not None or at_16 is not None:
+        infos = [name_info(previous_name), name_info(at_16)]
+        previous = tuple(dict.fromkeys(i for i in infos if i is not None))
+        if len(previous) == 2 and previous[0].key == previous[1].key:
+            previous = previous[:1]
+    return MatchRecord(
+        given=name_info(given),
+        family=name_info(family),
+        dob=date_info(dob),
+        gender=gender_code(gender),
+        postcode=postcode_info(postcode),
+        previous=previous,
+        email=None if email is None else _email_of(email),
+        place_of_birth=None if place is None else text_info(place),
+        school_at_16=None if school is None else text_info(school),
+        middle_names=None if middle is None else name_info(middle),
+    )

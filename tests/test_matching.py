@@ -1,0 +1,638 @@
+"""Tests of uln.matching: levels, scoring, configuration, search, link, dedupe, fit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import uln.matching
+from uln.errors import ConfigError
+from uln.matching import (
+    CandidateIndex,
+    Link,
+    MatchConfig,
+    Matcher,
+    Outcome,
+    clusters,
+    evaluate,
+    match_record,
+)
+from uln.matching.compare import (
+    compare_dates,
+    compare_emails,
+    compare_genders,
+    compare_middle_names,
+    compare_names,
+    compare_postcodes,
+    compare_texts,
+)
+from uln.matching.normalise import date_info, name_info, postcode_info, text_info
+
+MATCHER = Matcher()
+
+JO = {
+    "given_name": "Joanne",
+    "family_name": "Bloggs",
+    "date_of_birth": "2006-04-09",
+    "gender": 2,
+    "postcode": "CV4 9EE",
+}
+
+
+def learner(**changes: Any) -> dict[str, Any]:
+    row = dict(JO)
+    row.update(changes)
+    return row
+
+
+# -- comparison levels ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [
+        ("Joanne", "joanne", "exact"),
+        ("Siân", "Sian", "exact"),
+        ("O'Brien", "OBrien", "exact"),
+        ("McDonald", "MacDonald", "exact"),
+        ("Dafydd", "Dai", "alias"),
+        ("William", "Bill", "alias"),
+        ("Smith", "Smyth", "phonetic"),
+        ("Smith-Jones", "Jones", "part"),
+        ("Mary Jane", "Mary", "part"),
+        ("Jonathon", "Jonathan", "phonetic"),
+        ("Thompsen", "Thompson", "phonetic"),
+        ("Kristoffer", "Christopher", "phonetic"),
+        ("Evans", "Evasn", "close"),
+        ("Bloggs", "Blpggs", "similar"),
+        ("J", "Joanne", "initial"),
+        ("Zebedee", "Joanne", "different"),
+        ("Joanne", "", "missing"),
+        ("Joanne", "1234", "missing"),
+    ],
+)
+def test_name_levels(a: str, b: str, level: str) -> None:
+    assert compare_names(name_info(a), name_info(b)) == level
+    assert compare_names(name_info(b), name_info(a)) == level
+
+
+def test_similar_level() -> None:
+    a, b = name_info("Evans"), name_info("Evasn")
+    assert compare_names(a, b, {"similar", "different"}) == "similar"
+    assert compare_names(a, b, {"exact", "different"}) == "different"
+
+
+def test_level_left_out_falls_through() -> None:
+    a, b = name_info("Dafydd"), name_info("David")
+    assert compare_names(a, b) == "alias"
+    assert compare_names(a, b, {"exact", "close", "different"}) == "different"
+    assert compare_names(name_info("Smyth"), name_info("Smith"), {"exact", "close"}) != "phonetic"
+
+
+def test_patronymic_alias() -> None:
+    assert compare_names(name_info("ap Rhys"), name_info("Price")) == "alias"
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [
+        ("2006-04-09", "09/04/2006", "exact"),
+        ("2006-04-09", "2006-09-04", "swapped"),
+        ("2006-04-09", "2006-04-08", "one_digit"),
+        ("2006-04-09", "2006-04-90", "one_digit"),  # a transposition, also impossible
+        ("2006-04-09", "2007-04-09", "one_digit"),
+        ("2006-04-09", "2006-04-30", "month"),
+        ("2006-04-09", "2006-11-30", "year"),
+        ("2006-04-09", "1996-12-25", "different"),
+        ("2006-04-09", "", "missing"),
+        ("2006-04-09", "soon", "missing"),
+    ],
+)
+def test_date_levels(a: str, b: str, level: str) -> None:
+    assert compare_dates(date_info(a), date_info(b)) == level
+    assert compare_dates(date_info(b), date_info(a)) == level
+
+
+def test_date_objects_and_impossible_dates() -> None:
+    assert compare_dates(date_info(dt.date(2006, 4, 9)), date_info("2006-04-09")) == "exact"
+    impossible = date_info("2006-02-30")
+    assert impossible is not None
+    assert impossible.ordinal is None
+    assert compare_dates(impossible, date_info("2006-02-03")) == "one_digit"
+    assert compare_dates(impossible, date_info("2006-03-02")) == "different"
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [(1, 1, "agree"), (2, 1, "disagree"), (0, 1, "missing"), (2, 9, "missing")],
+)
+def test_gender_levels(a: int, b: int, level: str) -> None:
+    assert compare_genders(a, b) == level
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [
+        ("cv4 9ee", "CV49EE", "unit"),
+        ("CV4 9EE", "CV4 9AL", "sector"),
+        ("CV4 9EE", "CV4 7AL", "district"),
+        ("CV4 9EE", "CV1 2AB", "area"),
+        ("CV4 9EE", "SW1A 1AA", "different"),
+        ("CV4 9EE", "ZZ99 9ZZ", "missing"),
+        ("ZZ99 9ZZ", "ZZ99 9ZZ", "missing"),
+        ("CV4 9EE", "", "missing"),
+        ("75001", "75 001", "unit"),
+        ("75001", "CV4 9EE", "different"),
+        ("BFPO 12", "BFPO 12", "unit"),
+        ("75001", "75010", "sector"),  # plain strings one adjacent swap apart
+        ("75001", "75002", "sector"),
+        ("75001", "75022", "different"),
+    ],
+)
+def test_postcode_levels(a: str, b: str, level: str) -> None:
+    assert compare_postcodes(postcode_info(a), postcode_info(b)) == level
+    assert compare_postcodes(postcode_info(b), postcode_info(a)) == level
+
+
+def test_optional_levels() -> None:
+    assert compare_emails("jo@example.com", "jo@example.com") == "exact"
+    assert compare_emails("jo@example.com", "jb@example.com") == "different"
+    assert compare_texts(text_info("Bristol"), text_info("bristol")) == "exact"
+    assert compare_texts(text_info("West Devon"), text_info("Devon")) == "close"
+    assert compare_texts(text_info("Leeds"), text_info("Truro")) == "different"
+    assert compare_middle_names(name_info("Ann Marie"), name_info("Marie")) == "part"
+    assert compare_middle_names(name_info("Ann"), name_info("Beth")) == "different"
+    assert compare_middle_names(name_info("Ann"), None) == "missing"
+
+
+def test_swapped_and_previous_names() -> None:
+    swapped = MATCHER.compare(JO, learner(given_name="Bloggs", family_name="Joanne"))
+    assert swapped.field("given_name").level == "swapped"
+    assert swapped.field("family_name").level == "swapped"
+    assert swapped.is_match
+    half = MATCHER.compare(JO, learner(given_name="Smith", family_name="Joanne"))
+    assert half.field("given_name").level == "swapped"  # one name in the other's place
+    assert half.field("family_name").level == "different"
+    reverse = MATCHER.compare(learner(given_name="Smith", family_name="Joanne"), JO)
+    assert [f.level for f in reverse.fields] == [f.level for f in half.fields]
+    married = learner(family_name="Evans", previous_family_name="Bloggs")
+    assert MATCHER.compare(JO, married).field("family_name").level == "previous"
+    assert MATCHER.compare(married, JO).field("family_name").level == "previous"
+
+
+# -- scoring -------------------------------------------------------------------------------
+
+
+def test_weights_add_up_to_the_probability() -> None:
+    c = MATCHER.compare(JO, learner(given_name="Jo", postcode="CV4 7AL"))
+    assert math.isclose(c.match_weight, c.prior_weight + sum(f.weight for f in c.fields))
+    assert math.isclose(c.probability, 2**c.match_weight / (1 + 2**c.match_weight))
+    assert c.field("given_name").level == "alias"
+
+
+def test_missing_weighs_nothing() -> None:
+    c = MATCHER.compare({"given_name": "Jo"}, {"family_name": "Bloggs"})
+    assert all(f.weight == 0 for f in c.fields)
+    assert c.match_weight == c.prior_weight
+
+
+def test_term_frequency_makes_rare_names_count_more() -> None:
+    index = CandidateIndex.from_records(
+        {i: {"given_name": "Mohammed", "family_name": f"X{i}"} for i in range(200)}
+        | {"z": {"given_name": "Zebedee", "family_name": "Q"}}
+    )
+    common = MATCHER.compare(
+        {"given_name": "Mohammed"}, {"given_name": "Mohammed"}, frequencies=index.frequencies
+    )
+    rare = MATCHER.compare(
+        {"given_name": "Zebedee"}, {"given_name": "Zebedee"}, frequencies=index.frequencies
+    )
+    plain = MATCHER.compare({"given_name": "Zebedee"}, {"given_name": "Zebedee"})
+    assert common.field("given_name").tf_adjustment < 0 < rare.field("given_name").tf_adjustment
+    assert common.probability < plain.probability < rare.probability
+    assert "term frequency" in rare.explain()
+
+
+def test_explain_waterfall() -> None:
+    c = MATCHER.compare(JO, learner(date_of_birth="2006-09-04", email="jo@example.com"))
+    text = c.explain()
+    lines = text.splitlines()
+    assert lines[0].split() == ["field", "level", "weight"]
+    assert lines[1].startswith("prior")
+    assert "date_of_birth  swapped" in text
+    assert "email" not in text  # one side only: not compared, not listed
+    assert lines[-1].startswith("match weight")
+    assert f"{c.probability:.4f}" in lines[-1]
+    for value in ("Joanne", "JOANNE", "Bloggs", "BLOGGS", "2006", "CV4"):
+        assert value not in text  # no personal data
+
+
+def test_twin_rule() -> None:
+    twin = learner(given_name="Hannah")
+    c = MATCHER.compare(JO, twin)
+    assert c.field("given_name").level == "different"
+    assert c.field("twin rule").weight < 0
+    assert c.probability == pytest.approx(MATCHER.config.possible_threshold)
+    assert not c.is_match
+    assert "twin rule" in c.explain()
+    result = MATCHER.search(JO, {"twin": twin})
+    assert result.outcome is Outcome.POSSIBLE
+    assert not MATCHER.dedupe({"a": JO, "b": twin})[0].is_match
+    assert MATCHER.compare(JO, learner(given_name="Jo")).is_match  # an alias is no twin
+    off = Matcher(MatchConfig.default().evolve(twin_rule=False))
+    assert off.compare(JO, twin).is_match
+    assert "twin rule" not in off.compare(JO, twin).explain()
+
+
+def test_optional_fields_only_refine() -> None:
+    sibling = {
+        "given_name": "Amelia",
+        "family_name": "Bevan",
+        "date_of_birth": "1998-01-01",
+        "postcode": "CF14 3NR",
+        "email": "family@example.com",
+        "place_of_birth": "Cardiff",
+        "middle_names": "Al",
+        "school_at_16": "Ysgol Glantaf",
+    }
+    other = sibling | {"given_name": "Owen", "family_name": "Hughes", "date_of_birth": "2001-05-05"}
+    c = MATCHER.compare(sibling, other)
+    assert c.field("optional cap").weight < 0
+    assert sum(f.weight for f in c.fields if f.name in c.OPTIONAL) + c.field(
+        "optional cap"
+    ).weight == pytest.approx(uln.matching.REFINE_CAP)
+    assert "optional cap" in c.explain()
+    assert MATCHER.search(sibling, {"x": other}).outcome is not Outcome.EXACT
+
+
+def test_demographics_and_learners_are_records() -> None:
+    from uln.learner import Demographics
+
+    demographics = Demographics.from_raw(
+        {
+            "GivenName": "Siân",
+            "FamilyName": "Pryce",
+            "DateOfBirth": "2007-04-12",
+            "Gender": "2",
+            "LastKnownPostCode": "SA1 1AA",
+            "PreviousFamilyName": "Jones",
+        }
+    )
+    record = match_record(demographics)
+    assert record.gender == 2
+    assert [p.key for p in record.previous] == ["JONES"]
+    c = MATCHER.compare(
+        demographics,
+        {
+            "given_name": "Sian",
+            "family_name": "Jones",
+            "date_of_birth": "2007-04-12",
+            "postcode": "sa11aa",
+            "GivenName": "ignored: given_name comes first",
+        },
+    )
+    assert c.field("family_name").level == "previous"
+    assert c.is_match
+
+
+def test_reprs_hide_personal_data() -> None:
+    record = match_record(JO)
+    for text in (repr(record), repr(record.given), repr(record.postcode), repr(record.dob)):
+        assert "JOANNE" not in text
+        assert "CV4" not in text
+        assert "2006" not in text
+
+
+# -- configuration -------------------------------------------------------------------------
+
+
+def test_config_round_trip_toml_and_dict(tmp_path: Path) -> None:
+    config = MatchConfig.default().evolve(match_threshold=0.97, max_possible=5)
+    assert MatchConfig.from_dict(config.to_dict()) == config
+    assert MatchConfig.from_toml(config.to_toml()) == config
+    path = tmp_path / "match.toml"
+    config.save(path)
+    assert MatchConfig.load(path) == config
+    json_path = tmp_path / "match.json"
+    config.save(json_path)
+    assert MatchConfig.load(json_path) == config
+
+
+def test_config_levels_and_switching_off() -> None:
+    config = MatchConfig.from_dict(
+        {
+            "comparisons": {
+                "gender": False,
+                "postcode": {
+                    "levels": [
+                        {"name": "unit", "weight": 9.0},
+                        {"name": "different", "m": 0.3, "u": 0.9},
+                    ]
+                },
+            }
+        }
+    )
+    assert "gender" not in config.comparisons
+    assert config.comparisons["postcode"].weight("unit") == 9.0
+    matcher = Matcher(config)
+    c = matcher.compare(JO, learner(postcode="CV4 9AL"))
+    assert c.field("postcode").level == "different"  # no sector level: falls through
+    assert [f.name for f in c.fields][:4] == [
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "postcode",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"match_threshold": 1.5}, "match_threshold: must be a number between 0 and 1"),
+        ({"prior": 0}, "prior: must be a number between 0 and 1"),
+        ({"possible_threshold": 0.99, "match_threshold": 0.9}, "must not be above"),
+        ({"max_possible": 0}, "max_possible: must be a whole number"),
+        ({"max_possible": True}, "max_possible"),
+        ({"twin_rule": "yes"}, "twin_rule: must be true or false"),
+        ({"colour": "blue"}, "colour: unknown key"),
+        ({"comparisons": {"shoe": {}}}, "comparisons.shoe: unknown comparison"),
+        ({"comparisons": {"gender": {"levels": []}}}, "levels: must be a non-empty list"),
+        (
+            {"comparisons": {"gender": {"levels": [{"name": "agree", "m": 2, "u": 0.5}]}}},
+            "comparisons.gender.levels[0].m",
+        ),
+        (
+            {"comparisons": {"gender": {"levels": [{"name": "wrong", "m": 0.5, "u": 0.5}]}}},
+            "unknown level",
+        ),
+        (
+            {"comparisons": {"gender": {"levels": [{"name": "agree", "m": 0.5, "u": 0.5}]}}},
+            "the last level must be 'disagree'",
+        ),
+        (
+            {
+                "comparisons": {
+                    "gender": {
+                        "levels": [
+                            {"name": "disagree", "m": 0.5, "u": 0.5},
+                            {"name": "agree", "m": 0.5, "u": 0.5},
+                        ]
+                    }
+                }
+            },
+            "in the order",
+        ),
+        (
+            {"comparisons": {"gender": {"levels": [{"name": "missing", "m": 0.5, "u": 0.5}]}}},
+            "missing level always weighs 0",
+        ),
+        ({"comparisons": {"gender": {"term_frequency": True, "levels": []}}}, "no exact level"),
+        ({"comparisons": []}, "comparisons: must be a table"),
+    ],
+)
+def test_config_validation(data: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        MatchConfig.from_dict(data)
+
+
+def test_config_file_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        MatchConfig.load(tmp_path / "absent.toml")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        MatchConfig.load(bad)
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        MatchConfig.from_toml("[[")
+
+
+# -- search --------------------------------------------------------------------------------
+
+
+def test_search_outcomes_and_codes() -> None:
+    others = {
+        f"o{i}": {"given_name": f"Person{chr(65 + i)}", "family_name": "Other"} for i in range(3)
+    }
+    exact = MATCHER.search(JO, {"jo": learner(given_name="Jo"), **others})
+    assert (exact.outcome, exact.code) == (Outcome.EXACT, "WSRC0004")
+    assert [m.id for m in exact.matches] == ["jo"]
+    possible = MATCHER.search(JO, {"a": JO, "b": learner(date_of_birth="2006-04-08")})
+    assert (possible.outcome, possible.code) == (Outcome.POSSIBLE, "WSRC0003")
+    assert [m.id for m in possible.matches] == ["a", "b"]  # ranked
+    weak = MATCHER.search(JO, {"w": learner(date_of_birth="", postcode="")})
+    assert weak.outcome is Outcome.POSSIBLE
+    assert not weak.matches[0].comparison.is_match
+    many = MATCHER.search(JO, dict.fromkeys(range(11), JO))
+    assert (many.outcome, many.code, many.matches, many.found) == (
+        Outcome.TOO_MANY,
+        "WSRC0002",
+        (),
+        11,
+    )
+    ten = MATCHER.search(JO, dict.fromkeys(range(10), JO))
+    assert ten.outcome is Outcome.POSSIBLE
+    assert len(ten.matches) == 10
+    none = MATCHER.search(JO, others)
+    assert (none.outcome, none.code, none.matches) == (Outcome.NO_MATCH, "WSRC0001", ())
+
+
+def test_search_index_finds_perturbed_learner() -> None:
+    rows = {
+        1: JO,
+        2: learner(given_name="Sioned", family_name="Evans", date_of_birth="2005-01-01"),
+        3: learner(given_name="Dafydd", family_name="Jones", gender=1),
+    }
+    index = CandidateIndex.from_records(rows)
+    for query in (
+        learner(given_name="Jo"),
+        learner(date_of_birth="2006-09-04"),
+        learner(given_name="Bloggs", family_name="Joanne"),
+        learner(family_name="Smith", previous_family_name="Bloggs"),
+        learner(postcode="CV4 7AL", date_of_birth="2006-04-08"),
+    ):
+        result = MATCHER.search(query, index)
+        assert result.outcome in (Outcome.EXACT, Outcome.POSSIBLE)
+        assert result.best is not None
+        assert result.best.id == 1
+
+
+def test_index_add_remove_and_frequencies() -> None:
+    index = CandidateIndex()
+    index.add("a", JO)
+    index.add("b", learner(given_name="Jo"))
+    assert len(index) == 2
+    assert "a" in index
+    assert set(index) == {"a", "b"}
+    assert index.frequencies.family["BLOGGS"] == 2
+    assert {key for key, _ in index.candidates(JO)} == {"a", "b"}
+    index.remove("a")
+    assert "a" not in index
+    assert index.frequencies.family["BLOGGS"] == 1
+    assert {key for key, _ in index.candidates(JO)} == {"b"}
+    with pytest.raises(KeyError):
+        index.remove("a")
+    index.add("a", JO)
+    assert {key for key, _ in index.candidates(JO)} == {"a", "b"}
+    assert "BLOGGS" not in repr(index)
+
+
+def test_pair_completeness_report() -> None:
+    index = CandidateIndex.from_records(
+        {1: JO, 2: learner(given_name="Jo"), 3: {"given_name": "Sam", "family_name": "Smith"}}
+    )
+    report = index.pair_completeness([(1, 2), (1, 3), (1, 99)])
+    assert (report.found, report.total, report.ratio) == (1, 2, 0.5)
+    assert sum(report.by_key.values()) >= 1
+
+
+# -- link, dedupe, clusters, evaluate ------------------------------------------------------
+
+
+def test_link_and_dedupe() -> None:
+    left = {"L1": JO, "L2": {"given_name": "Sam", "family_name": "Smith"}}
+    right = {"R1": learner(given_name="Jo", postcode="cv49ee"), "R2": {"given_name": "Al"}}
+    links = MATCHER.link(left, right)
+    assert [(x.left_id, x.right_id, x.is_match) for x in links] == [("L1", "R1", True)]
+    rows = {**left, **right}
+    dedupe = MATCHER.dedupe(rows)
+    assert [(x.left_id, x.right_id) for x in dedupe] == [("L1", "R1")]
+    assert MATCHER.dedupe(rows, threshold=0.0)  # every scored pair
+    assert clusters(dedupe) == [["L1", "R1"]]
+
+
+def test_clusters_and_evaluate() -> None:
+    links = [
+        Link(1, 2, 0.99, 7.0, True),
+        Link(2, 3, 0.99, 7.0, True),
+        Link(4, 5, 0.99, 7.0, True),
+        Link(3, 4, 0.3, -1.0, False),
+    ]
+    assert clusters(links) == [[1, 2, 3], [4, 5]]
+    assert clusters(links, include_all=True) == [[1, 2, 3], [4, 5]]
+    truth = {1: "a", 2: "a", 3: "a", 4: "b", 5: "c"}
+    result = evaluate(links, truth)
+    assert (result.true_positives, result.false_positives, result.false_negatives) == (2, 1, 1)
+    assert result.precision == result.recall == result.f1 == pytest.approx(2 / 3)
+    assert result.pair_completeness == pytest.approx(2 / 3)
+    closed = evaluate(links, [(1, 2), (1, 3), (2, 3)], use_clusters=True)
+    assert closed.recall == 1.0
+    assert closed.precision == pytest.approx(3 / 4)
+    assert "F1" in str(result)
+    empty = evaluate([], [])
+    assert (empty.precision, empty.recall, empty.pair_completeness) == (1.0, 1.0, 1.0)
+
+
+def test_fit_changes_m_and_u() -> None:
+    rows: dict[int, dict[str, Any]] = {}
+    names = ["Jo", "Sam", "Al", "Kim", "Lee", "Max", "Ned", "Oli", "Pat", "Ria"]
+    for i, name in enumerate(names):
+        base = {
+            "given_name": name,
+            "family_name": f"Fam{chr(65 + i)}son",
+            "date_of_birth": f"200{i}-0{1 + i % 9}-1{i}",
+            "postcode": f"CV{i} 9EE",
+            "gender": 1 + i % 2,
+        }
+        rows[2 * i] = base
+        rows[2 * i + 1] = {**base, "postcode": f"CV{i} 1AB"}
+    fitted = MATCHER.fit(rows, random_pairs=2000)
+    assert isinstance(fitted, Matcher)
+    assert fitted is not MATCHER
+    for name in ("given_name", "postcode"):
+        old = MATCHER.config.comparisons[name]
+        new = fitted.config.comparisons[name]
+        assert [lv.name for lv in old.levels] == [lv.name for lv in new.levels]
+        assert [lv.m for lv in old.levels] != [lv.m for lv in new.levels]
+        assert [lv.u for lv in old.levels] != [lv.u for lv in new.levels]
+    MatchConfig.from_dict(fitted.config.to_dict())  # still valid
+    assert fitted.config.prior != MATCHER.config.prior  # estimated from the data
+    kept = MATCHER.fit(rows, random_pairs=2000, estimate_prior=False)
+    assert kept.config.prior == MATCHER.config.prior
+    linked = MATCHER.fit(rows, {"x": JO}, random_pairs=100)
+    assert isinstance(linked, Matcher)
+
+
+def test_public_api_is_sorted_and_complete() -> None:
+    def kind(name: str) -> tuple[int, str]:  # ruff's RUF022 order: CONSTANTS, Classes, others
+        return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)
+
+    assert list(uln.matching.__all__) == sorted(uln.matching.__all__, key=kind)
+    for name in uln.matching.__all__:
+        assert hasattr(uln.matching, name)
+
+
+# -- properties ----------------------------------------------------------------------------
+
+FIELDS = [
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "gender",
+    "postcode",
+    "previous_family_name",
+    "email",
+    "place_of_birth",
+    "school_at_16",
+    "middle_names",
+    "GivenName",
+]
+dirty_text = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(["", " ", "ZZ99 9ZZ", "2006-02-30", "31/04/2001", "0", "9", "-", "'", "Ł"]),
+    st.none(),
+    st.integers(-5, 10),
+    st.dates(),
+    st.lists(st.integers(), max_size=2),
+)
+rows = st.dictionaries(st.sampled_from(FIELDS), dirty_text, max_size=8)
+plausible = st.fixed_dictionaries(
+    {
+        "given_name": st.sampled_from(["Jo", "Joanne", "Dafydd", "Dai", "Sam", "", "J"]),
+        "family_name": st.sampled_from(["Bloggs", "Blogs", "Jones", "Smith-Jones", ""]),
+        "date_of_birth": st.sampled_from(["2006-04-09", "2006-09-04", "2006-04-08", "", "x"]),
+        "gender": st.sampled_from([0, 1, 2, 9, "F", ""]),
+        "postcode": st.sampled_from(["CV4 9EE", "CV4 9AL", "CV1 1AA", "ZZ99 9ZZ", "", "75001"]),
+    }
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.integers(0, 20), rows, max_size=6), st.lists(rows, max_size=3))
+def test_dirty_rows_never_crash(records: dict[int, dict[str, Any]], queries: list[Any]) -> None:
+    MATCHER.dedupe(records, threshold=0.0)
+    MATCHER.link(records, dict(enumerate(queries)), threshold=0.0)
+    index = CandidateIndex.from_records(records)
+    for query in queries:
+        result = MATCHER.search(query, index)
+        assert result.outcome in Outcome
+        MATCHER.compare(query, records.get(0, {})).explain()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.one_of(rows, plausible), st.one_of(rows, plausible))
+def test_compare_is_symmetric(a: dict[str, Any], b: dict[str, Any]) -> None:
+    ab, ba = MATCHER.compare(a, b), MATCHER.compare(b, a)
+    assert [(f.name, f.level) for f in ab.fields] == [(f.name, f.level) for f in ba.fields]
+    assert ab.match_weight == pytest.approx(ba.match_weight)
+
+
+@settings(max_examples=100, deadline=None)
+@given(plausible, plausible, st.sampled_from(["date_of_birth", "postcode", "gender"]))
+def test_agreeing_on_one_more_field_never_lowers_the_probability(
+    a: dict[str, Any], b: dict[str, Any], field: str
+) -> None:
+    without = dict(b)
+    without.pop(field)
+    a_without = dict(a)
+    a_without.pop(field)
+    agreeing = dict(b)
+    agreeing[field] = a[field]
+    base = MATCHER.compare(a, without).probability
+    assert MATCHER.compare(a, agreeing).probability >= base
+    assert MATCHER.compare(a_without, without).probability == pytest.approx(base)
