@@ -159,3 +159,21 @@ def test_find_invalid_on_a_column() -> None:
         (10, errors.InvalidChecksum),
         (500, errors.InvalidComponent),
     ]
+
+
+@given(
+    st.lists(
+        ulns() | st.text("0123456789", min_size=10, max_size=10) | st.just("9999999999"),
+        max_size=50,
+    ),
+    st.booleans(),
+)
+def test_column_path_agrees_with_validate(values: list[str], allow_placeholder: bool) -> None:
+    expected = []
+    for index, value in enumerate(values):
+        try:
+            checkdigit.validate(value, allow_placeholder=allow_placeholder)
+        except errors.ValidationError as exc:
+            expected.append((index, type(exc), exc.rule))
+    found = checkdigit.find_invalid(values, allow_placeholder=allow_placeholder)
+    assert [(i.index, type(i.error), i.error.rule) for i in found] == expected
