@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from uln._cli.app import cli
+from uln._cli.matching import OUTPUT_COLUMNS, _neutralise, _progress, dedupe, link, match_eval
 from uln.matching import MatchConfig
-from uln.matching._cli import OUTPUT_COLUMNS, _neutralise, _progress, dedupe, link, match_eval
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 

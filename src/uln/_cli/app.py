@@ -79,8 +79,13 @@ def generate(count: int, seed: int | None) -> None:
         click.echo(checkdigit.generate(rng))
 
 
-# The matching commands (uln.matching._cli): dedupe, link, match-eval.
-from uln.matching._cli import commands as _matching_commands  # noqa: E402
+# The matching commands (uln._cli.matching): dedupe, link, match-eval.
+from uln._cli.matching import commands as _matching_commands  # noqa: E402
 
 for _command in _matching_commands():
     cli.add_command(_command)
+
+# The batch-file commands (uln.batch._cli): uln batch check | new | show.
+from uln.batch._cli import batch_group  # noqa: E402
+
+cli.add_command(batch_group())

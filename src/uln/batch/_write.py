@@ -1,0 +1,483 @@
+"""Writing batch files: requests, verify batches and output files."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import itertools
+import math
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Final, TypeAlias
+
+from uln.batch import _csvio, _xmlio
+from uln.batch._check import RowChecker
+from uln.batch._model import Entry
+from uln.batch.codes import COUNTERS, RETURN_CODES
+from uln.batch.spec import (
+    FORMATS,
+    JOB_STATUSES,
+    OUTPUT_LAYOUTS,
+    REQUEST_HEADER,
+    VERIFY,
+    VERSIONS,
+    WRITE_DEFAULTS,
+    XML_COUNT_FIELD,
+    Layout,
+    file_name,
+    output_file_name,
+    parse_file_name,
+)
+from uln.demographics.dates import format_date
+from uln.demographics.email import normalise_email
+from uln.errors import BatchError, ValidationError
+from uln.identifiers import ukprn as _ukprn
+from uln.learner import Demographics, Learner
+
+Target: TypeAlias = "str | os.PathLike[str] | IO[bytes]"
+"""Where to write: a folder (the file is named by the rule), a file path, or a binary file."""
+
+_XML_INVALID: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_SHOWN_PROBLEMS: Final = 5
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int):  # the codes: Gender, VerificationType ...
+        return str(int(value))
+    if isinstance(value, _dt.date):
+        return format_date(value, field="")
+    return str(value)  # a Postcode
+
+
+def _as_learner(record: Learner | Demographics) -> Learner:
+    if isinstance(record, Learner):
+        return record
+    if isinstance(record, Demographics):
+        return Learner(demographics=record)
+    raise BatchError(
+        f"a batch is written from Learner or Demographics records, not {type(record).__name__}"
+    )
+
+
+def _cells(layout: Layout, learner: Learner, mis_identifier: str | None) -> list[str]:
+    demographics = learner.demographics
+    row = []
+    for column in layout.columns:
+        owner = demographics if column.owner == "demographics" else learner
+        value = getattr(owner, column.attribute, None)
+        if column.attribute == "mis_identifier" and mis_identifier is not None:
+            value = mis_identifier
+        text = _cell(value)
+        if not text:
+            text = WRITE_DEFAULTS.get(column.name, "")
+        row.append(text)
+    return row
+
+
+def _rows(
+    layout: Layout,
+    records: Sequence[Learner | Demographics],
+    mis_identifiers: Sequence[str | None] | None,
+) -> list[list[str]]:
+    """The rows of ``records``, each checked as the reader will check it."""
+    if mis_identifiers is not None and len(mis_identifiers) != len(records):
+        raise BatchError(
+            f"{len(mis_identifiers)} MIS identifiers were given for {len(records)} learners"
+        )
+    checker = RowChecker(layout, on=None)
+    rows = []
+    bad: list[str] = []
+    for i, record in enumerate(records):
+        mis = mis_identifiers[i] if mis_identifiers is not None else None
+        row = _cells(layout, _as_learner(record), mis)
+        entry = checker.check(row, i + 1)
+        if entry.problems:
+            bad.append(
+                f"learner {i + 1}: " + "; ".join(f"{p.field} ({p.rule})" for p in entry.problems)
+            )
+        rows.append(row)
+    if bad:
+        shown = bad[:_SHOWN_PROBLEMS]
+        more = f"; and {len(bad) - len(shown)} more" if len(bad) > len(shown) else ""
+        raise BatchError(
+            f"{len(bad)} of {len(records)} learners cannot be written: " + " | ".join(shown) + more
+        )
+    return rows
+
+
+def _format_of(target: Target, format: str | None) -> str:
+    if format is not None:
+        fmt = format.upper()
+        if fmt not in FORMATS:
+            raise BatchError("a batch file is CSV or XML")
+        return fmt
+    if isinstance(target, (str, os.PathLike)):
+        suffix = Path(target).suffix.upper().lstrip(".")
+        if suffix in FORMATS:
+            return suffix
+    return "CSV"
+
+
+def _destinations(target: Target, names: Sequence[str]) -> list[tuple[str, Path | IO[bytes]]]:
+    """Pair each file name with where it goes; check a given file path obeys the rule."""
+    if isinstance(target, (str, os.PathLike)):
+        path = Path(target)
+        if path.is_dir():
+            return [(name, path / name) for name in names]
+        if len(names) > 1:
+            raise BatchError("give a folder to write a batch split into several files")
+        try:
+            parse_file_name(path.name)
+        except ValidationError as exc:
+            raise BatchError(f"{exc}; or give a folder and the file is named for you") from None
+        return [(path.name, path)]
+    if len(names) > 1:
+        raise BatchError("give a folder to write a batch split into several files")
+    return [(names[0], target)]
+
+
+def _header_values(
+    layout: Layout, name: str, ukprn: str, contact_email: str | None, count: int
+) -> dict[str, str]:
+    return {
+        "FileVersion": layout.version,
+        "FileName": name,
+        "UKPRN": ukprn,
+        "ContactEmail": contact_email or "",
+        XML_COUNT_FIELD: str(count),
+    }
+
+
+def _emit(
+    destination: Path | IO[bytes],
+    fmt: str,
+    layout: Layout,
+    header: Mapping[str, str],
+    header_names: Sequence[str],
+    rows: Iterable[Sequence[str]],
+) -> None:
+    buffer = io.StringIO(newline="")
+    if fmt == "CSV":
+        _csvio.write_rows(
+            buffer, [list(header_names), [header[h] for h in header_names], list(layout.names)]
+        )
+        _csvio.write_rows(buffer, rows)
+    else:
+        if layout.kind != "output":
+            header_names = (*header_names, XML_COUNT_FIELD)  # only XML states the count
+        _write_xml(buffer, layout, header, header_names, rows)
+    data = buffer.getvalue().encode("utf-8")
+    if isinstance(destination, Path):
+        partial = destination.with_name(destination.name + ".part")
+        partial.write_bytes(data)
+        os.replace(partial, destination)
+    else:
+        destination.write(data)
+
+
+def _write_xml(
+    out: io.StringIO,
+    layout: Layout,
+    header: Mapping[str, str],
+    header_names: Sequence[str],
+    rows: Iterable[Sequence[str]],
+) -> None:
+    write = out.write
+    write('<?xml version="1.0" encoding="UTF-8"?>\n')
+    write(f"<{layout.xml_root}>\n  <{_xmlio.HEADER}>\n")
+    for name in header_names:
+        value = header.get(name, "")
+        if value:
+            write(f"    <{name}>{_xml_text(value)}</{name}>\n")
+    write(f"  </{_xmlio.HEADER}>\n  <{_xmlio.LEARNERS}>\n")
+    names = layout.names
+    for row in rows:
+        write(f"    <{_xmlio.LEARNER}>")
+        for name, value in zip(names, row, strict=True):
+            if value:
+                write(f"<{name}>{_xml_text(value)}</{name}>")
+        write(f"</{_xmlio.LEARNER}>\n")
+    write(f"  </{_xmlio.LEARNERS}>\n</{layout.xml_root}>\n")
+
+
+def _xml_text(value: str) -> str:
+    value = _csvio.neutralise(value)
+    if _XML_INVALID.search(value):
+        # Only echoed cells of bad rows can hold these; XML 1.0 cannot [ours].
+        value = _XML_INVALID.sub("\ufffd", value)
+    return _xmlio.escape(value)
+
+
+def _split(n: int, limit: int, split: bool, what: str) -> list[tuple[int, int]]:
+    """The ``(start, stop)`` of each file: one, or the fewest of near-equal size."""
+    if n <= limit:
+        return [(0, n)]
+    if not split:
+        raise BatchError(
+            f"{n} learners are more than the {limit} a {what} batch may hold; "
+            "pass split=True to write several files"
+        )
+    parts = math.ceil(n / limit)
+    bounds = [round(i * n / parts) for i in range(parts + 1)]
+    return list(itertools.pairwise(bounds))
+
+
+def _check_ukprn(ukprn: str) -> str:
+    try:
+        return _ukprn.validate(ukprn, allow_test=True)
+    except ValidationError as exc:
+        raise BatchError(str(exc)) from None
+
+
+def _write_request(
+    layout: Layout,
+    learners: Iterable[Learner | Demographics],
+    target: Target,
+    *,
+    ukprn: str,
+    mis_identifiers: Sequence[str | None] | None,
+    format: str | None,
+    when: _dt.datetime | None,
+    contact_email: str | None,
+    split: bool,
+    allow_small: bool,
+) -> list[Path]:
+    ukprn = _check_ukprn(ukprn)
+    if contact_email is not None:
+        try:
+            contact_email = normalise_email(contact_email, field="ContactEmail")
+        except ValidationError as exc:
+            raise BatchError(str(exc)) from None
+    records = list(learners)
+    if not records:
+        raise BatchError("there are no learners to write")
+    if len(records) < layout.min_learners and not allow_small:
+        raise BatchError(
+            f"{len(records)} learners are fewer than the {layout.min_learners} a {layout.kind} "
+            "batch holds; pass allow_small=True to write it anyway"
+        )
+    fmt = _format_of(target, format)
+    rows = _rows(layout, records, mis_identifiers)
+    parts = _split(len(rows), layout.max_learners, split, layout.kind)
+    start = when or _dt.datetime.now()
+    names = [file_name(ukprn, start + _dt.timedelta(minutes=i), fmt) for i in range(len(parts))]
+    written = []
+    for (name, destination), (lo, hi) in zip(_destinations(target, names), parts, strict=True):
+        header = _header_values(layout, name, ukprn, contact_email, hi - lo)
+        _emit(destination, fmt, layout, header, REQUEST_HEADER, rows[lo:hi])
+        written.append(destination if isinstance(destination, Path) else Path(name))
+    return written
+
+
+def write_request(
+    learners: Iterable[Learner | Demographics],
+    path: Target,
+    *,
+    ukprn: str,
+    version: str = "2A",
+    mis_identifiers: Sequence[str | None] | None = None,
+    format: str | None = None,
+    when: _dt.datetime | None = None,
+    contact_email: str | None = None,
+    split: bool = False,
+    allow_small: bool = False,
+) -> list[Path]:
+    """Write a registration batch the LRS accepts; return the files written.
+
+    Each learner is written as the reader will read it and checked first: a learner
+    with a missing or bad field stops the whole write with a :class:`BatchError`
+    naming the learner's position, the field and the rule. A :class:`Demographics`
+    (or a :class:`Learner` without them) is written with ``VerificationType`` 0 and
+    ``AbilityToShare`` / ``PrivacyNoticeSeen`` 0, which claim nothing
+    (:data:`~uln.batch.spec.WRITE_DEFAULTS`) [ours]. The batch file has no telephone
+    column, so ``phone`` is not written.
+
+    Args:
+        learners: the learners, in the order they are written.
+        path: a folder (the file is named ``LRB_<UKPRN>_<DDMMYYYYHHMM>.CSV``), a file
+            path that follows that rule, or a binary file object.
+        ukprn: the registering organisation's UKPRN.
+        version: ``"2A"`` or ``"3A"``.
+        mis_identifiers: the ``MISIdentifier`` of each learner, overriding the
+            learner's own.
+        format: ``"CSV"`` or ``"XML"``; by default taken from the path, else CSV.
+        when: the creation time in the file name (default now); split files take
+            the following minutes.
+        contact_email: the organisation's contact, written in the header.
+        split: write several files of at most 5,000 learners instead of refusing
+            more.
+        allow_small: write fewer than the 50 learners a batch should hold.
+
+    Returns:
+        The paths written (for a file object, just the file name in its header).
+
+    Raises:
+        BatchError: a learner cannot be written, too many or too few learners, a bad
+            UKPRN, version or file name.
+
+    >>> import datetime, tempfile
+    >>> from uln.learner import Demographics
+    >>> from uln.batch import read
+    >>> d = Demographics.from_raw({"GivenName": "Siân", "FamilyName": "O'Brien",
+    ...     "DateOfBirth": "2005-04-18", "Gender": "2", "LastKnownPostCode": "cv49ee"})
+    >>> folder = tempfile.mkdtemp()
+    >>> [path] = write_request([d] * 50, folder, ukprn="10000001",
+    ...                        when=datetime.datetime(2024, 9, 2, 9, 30))
+    >>> path.name
+    'LRB_10000001_020920240930.CSV'
+    >>> batch = read(path, on=datetime.date(2024, 9, 2))
+    >>> batch.learners[0].demographics == d, len(batch.learners), batch.errors
+    (True, 50, ())
+    """
+    layout = VERSIONS.get(version)
+    if layout is None:
+        raise BatchError(f"not a registration batch version: use one of {', '.join(VERSIONS)}")
+    return _write_request(
+        layout,
+        learners,
+        path,
+        ukprn=ukprn,
+        mis_identifiers=mis_identifiers,
+        format=format,
+        when=when,
+        contact_email=contact_email,
+        split=split,
+        allow_small=allow_small,
+    )
+
+
+def write_verify(
+    learners: Iterable[Learner],
+    path: Target,
+    *,
+    ukprn: str,
+    mis_identifiers: Sequence[str | None] | None = None,
+    format: str | None = None,
+    when: _dt.datetime | None = None,
+    contact_email: str | None = None,
+    split: bool = False,
+) -> list[Path]:
+    """Write a verify batch (ULN, names, date of birth, gender); return the files written.
+
+    Every learner needs a ULN and both names. Arguments as for :func:`write_request`;
+    a verify batch holds 1 to 5,000 learners.
+
+    >>> import datetime, io
+    >>> from uln.learner import Learner
+    >>> learner = Learner.from_raw({"ULN": "3344556680", "GivenName": "Huw",
+    ...     "FamilyName": "Pugh", "DateOfBirth": "2005-06-07", "Gender": "1",
+    ...     "LastKnownPostCode": "LL57 2DG"})
+    >>> out = io.BytesIO()
+    >>> write_verify([learner], out, ukprn="10000001", when=datetime.datetime(2024, 9, 2, 9, 30))
+    [PosixPath('LRB_10000001_020920240930.CSV')]
+    >>> out.getvalue().decode().splitlines()[3]
+    '3344556680,,Huw,Pugh,2005-06-07,1'
+    """
+    return _write_request(
+        VERIFY,
+        learners,
+        path,
+        ukprn=ukprn,
+        mis_identifiers=mis_identifiers,
+        format=format,
+        when=when,
+        contact_email=contact_email,
+        split=split,
+        allow_small=False,
+    )
+
+
+def write_output(
+    entries: Iterable[Entry],
+    path: Target,
+    *,
+    ukprn: str,
+    request_name: str,
+    version: str = "2A",
+    job_status: str = "Completed",
+    started: _dt.datetime | None = None,
+    finished: _dt.datetime | None = None,
+    format: str | None = None,
+) -> Path:
+    """Write the output file of a processed registration batch; return its path.
+
+    Every entry is echoed with its ``return_code`` (which each must have): a good
+    row from its ``learner`` (with the ULN of the entry, else of the learner), a bad
+    row from the cells it was read with. The counters are counted from the codes.
+
+    Args:
+        entries: the processed rows, in input order.
+        path: a folder (the file is named after ``request_name`` with ``_OUTPUT``),
+            a file path, or a binary file object.
+        ukprn: the organisation the batch came from.
+        request_name: the name of the request file (written as ``FileName``).
+        version: the request's version.
+        job_status: one of :data:`~uln.batch.spec.JOB_STATUSES`.
+        started: when processing started; finished: when it finished.
+        format: ``"CSV"`` or ``"XML"``; by default that of ``request_name``.
+
+    Raises:
+        BatchError: an entry without a known return code, a bad version or status.
+
+    >>> import io
+    >>> from uln.learner import Learner
+    >>> learner = Learner.from_raw({"ULN": "3344556680", "GivenName": "Huw",
+    ...     "FamilyName": "Pugh", "DateOfBirth": "2005-06-07", "Gender": "1",
+    ...     "LastKnownPostCode": "LL57 2DG", "VerificationType": "2", "AbilityToShare": 1})
+    >>> out = io.BytesIO()
+    >>> write_output([Entry(4, None, learner=learner, return_code="RC002")], out,
+    ...              ukprn="10000001", request_name="LRB_10000001_020920240930.CSV")
+    PosixPath('LRB_10000001_020920240930_OUTPUT.CSV')
+    >>> out.getvalue().decode().splitlines()[1]
+    '2A,LRB_10000001_020920240930.CSV,10000001,Completed,,,1,1,0,0,0,0'
+    """
+    layout = OUTPUT_LAYOUTS.get(version)
+    if layout is None:
+        raise BatchError(f"not a registration batch version: use one of {', '.join(VERSIONS)}")
+    if job_status not in JOB_STATUSES:
+        raise BatchError(f"the job status is one of {', '.join(JOB_STATUSES)}")
+    ukprn = _check_ukprn(ukprn)
+    request = parse_file_name(request_name)
+    fmt = _format_of(path, format or request.format)
+    input_layout = VERSIONS[version]
+    rows: list[list[str]] = []
+    counters = dict.fromkeys(COUNTERS, 0)
+    for i, entry in enumerate(entries):
+        code = entry.return_code
+        if code is None or code not in RETURN_CODES:
+            raise BatchError(f"entry {i + 1} (line {entry.line}) has no known return code")
+        counter = RETURN_CODES[code].counter
+        if counter is not None:
+            counters[counter] += 1
+        if entry.learner is not None:
+            row = _cells(input_layout, entry.learner, entry.mis_identifier)
+            if entry.uln is not None:
+                row[0] = entry.uln
+        else:
+            values = entry.values or {}
+            row = [values.get(name, "") for name in input_layout.names]
+        rows.append([*row, code])
+    name = output_file_name(str(request))
+    header: dict[str, str] = {
+        "FileVersion": version,
+        "FileName": str(request),
+        "UKPRN": ukprn,
+        "JobStatus": job_status,
+        "StartTime": started.isoformat(timespec="seconds") if started else "",
+        "FinishTime": finished.isoformat(timespec="seconds") if finished else "",
+        "TotalLearners": str(len(rows)),
+        **{k: str(v) for k, v in counters.items()},
+    }
+    destination: Path | IO[bytes] = (
+        path
+        if not isinstance(path, (str, os.PathLike))
+        else (Path(path) / name if Path(path).is_dir() else Path(path))
+    )
+    _emit(destination, fmt, layout, header, layout.header, rows)
+    return destination if isinstance(destination, Path) else Path(name)
