@@ -9,15 +9,16 @@ pairs that blocking brings together, and writes the scored pairs as CSV: ids and
 scores only, never a name. The summary goes to standard error. Personal data is
 printed nowhere else: ``--explain`` shows levels and weights, not values.
 
+>>> import tempfile
 >>> from click.testing import CliRunner
->>> runner = CliRunner()
->>> with runner.isolated_filesystem():
-...     _ = Path("people.csv").write_text(
+>>> with tempfile.TemporaryDirectory() as folder:
+...     people = Path(folder) / "people.csv"
+...     _ = people.write_text(
 ...         "id,GivenName,FamilyName,DateOfBirth,Gender,LastKnownPostCode\\n"
 ...         "1,Dafydd,Jones,2007-04-09,1,CF10 1AA\\n"
 ...         "2,David,Jones,09/04/2007,M,cf101aa\\n"
 ...         "3,Sioned,Evans,2006-12-01,2,LL57 2DG\\n")
-...     result = runner.invoke(dedupe, ["people.csv", "--quiet"])
+...     result = CliRunner().invoke(dedupe, [str(people), "--quiet"])
 >>> print(result.stdout, end="")
 left_id,right_id,probability,match_weight,is_match
 1,2,1.000000,...,true
@@ -251,7 +252,7 @@ def _pair_rows(links: Iterable[Link]) -> Iterator[list[str]]:
 def _write_pairs(links: Sequence[Link], output: str | None) -> None:
     rows = [list(OUTPUT_COLUMNS), *_pair_rows(links)]
     if output is None or output == "-":
-        stream: IO[str] = click.get_text_stream("stdout")
+        stream: IO[str] = sys.stdout
         csv.writer(stream, lineterminator="\n").writerows(rows)
         stream.flush()
         return
