@@ -50,6 +50,7 @@ from types import MappingProxyType
 from typing import Final
 
 from uln.errors import InvalidComponent, InvalidFormat, InvalidLength, ValidationError
+from uln.identifiers._clean import clean
 
 __all__ = [
     "FIELD",
@@ -94,12 +95,7 @@ def compact(number: str) -> str:
     >>> compact(' ab 12-34-56 c ')
     'AB123456C'
     """
-    if not isinstance(number, str):
-        raise InvalidFormat(
-            f"a National Insurance number must be given as a string, not {type(number).__name__}",
-            field=FIELD,
-        )
-    return number.translate(_COMPACT)
+    return clean(number, _COMPACT, what="a National Insurance number", field=FIELD)
 
 
 def validate(number: str) -> str:

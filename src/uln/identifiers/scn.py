@@ -47,6 +47,7 @@ from uln.errors import (
     InvalidLength,
     ValidationError,
 )
+from uln.identifiers._clean import SEPARATORS, clean
 
 __all__ = [
     "FIELD",
@@ -66,7 +67,7 @@ LENGTH: Final = 9
 
 _WEIGHTS: Final = (3, 2, 7, 6, 5, 4, 3, 2)
 _DIGITS: Final = re.compile(r"[0-9]*")
-_SEPARATORS: Final = str.maketrans("", "", " -\t")
+_SEPARATORS: Final = SEPARATORS
 
 
 def compact(number: str) -> str:
@@ -78,11 +79,7 @@ def compact(number: str) -> str:
     >>> compact(' 012-345-678 ')
     '012345678'
     """
-    if not isinstance(number, str):
-        raise InvalidFormat(
-            f"an SCN must be given as a string, not {type(number).__name__}", field=FIELD
-        )
-    return number.translate(_SEPARATORS)
+    return clean(number, _SEPARATORS, what="an SCN", field=FIELD)
 
 
 def calc_check_digit(number: str) -> str:

@@ -57,6 +57,7 @@ from uln.errors import (
     InvalidLength,
     ValidationError,
 )
+from uln.identifiers._clean import SEPARATORS, clean
 
 __all__ = [
     "CHECK_LETTERS",
@@ -98,7 +99,7 @@ and none is known to be in use. Lower-case letters are refused like everywhere e
 _WEIGHTS: Final = tuple(range(16, 4, -1))
 _ALPHANUMERIC: Final = re.compile(r"[0-9A-Z]*")
 _BODY: Final = re.compile(r"[0-9]{5}[0-9A-Z][0-9]{6}")
-_SEPARATORS: Final = str.maketrans("", "", " -\t")
+_SEPARATORS: Final = SEPARATORS
 
 
 def compact(number: str) -> str:
@@ -110,11 +111,7 @@ def compact(number: str) -> str:
     >>> compact('68199 0 01 2058 G')
     '681990012058G'
     """
-    if not isinstance(number, str):
-        raise InvalidFormat(
-            f"a UCI must be given as a string, not {type(number).__name__}", field=FIELD
-        )
-    return number.translate(_SEPARATORS)
+    return clean(number, _SEPARATORS, what="a UCI", field=FIELD)
 
 
 def calc_check_digit(number: str) -> str:

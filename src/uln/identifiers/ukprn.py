@@ -38,6 +38,7 @@ import re
 from typing import Final
 
 from uln.errors import InvalidComponent, InvalidFormat, InvalidLength, ValidationError
+from uln.identifiers._clean import SEPARATORS, clean
 
 __all__ = [
     "FIELD",
@@ -74,7 +75,7 @@ Its case is kept as given.
 
 _DIGITS: Final = re.compile(r"[0-9]+")
 _ALPHANUMERIC: Final = re.compile(r"[0-9A-Za-z]*")
-_SEPARATORS: Final = str.maketrans("", "", " -\t")
+_SEPARATORS: Final = SEPARATORS
 
 
 def compact(number: str) -> str:
@@ -85,11 +86,7 @@ def compact(number: str) -> str:
     >>> compact(' 1000-1234 ')
     '10001234'
     """
-    if not isinstance(number, str):
-        raise InvalidFormat(
-            f"a UKPRN must be given as a string, not {type(number).__name__}", field=FIELD
-        )
-    return number.translate(_SEPARATORS)
+    return clean(number, _SEPARATORS, what="a UKPRN", field=FIELD)
 
 
 def validate(number: str, *, allow_test: bool = False) -> str:

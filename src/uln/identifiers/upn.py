@@ -55,6 +55,7 @@ from types import MappingProxyType
 from typing import Final
 
 from uln.errors import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError
+from uln.identifiers._clean import SEPARATORS, clean
 
 __all__ = [
     "CHECK_LETTERS",
@@ -84,7 +85,7 @@ _VALUES: Final[Mapping[str, int]] = MappingProxyType(
 _ALPHANUMERIC: Final = re.compile(r"[0-9A-Z]*")
 _DIGITS: Final = re.compile(r"[0-9]*")
 _BODY: Final = re.compile(r"[0-9]{11}[0-9ABCDEFGHJKLMNPQRTUVWXYZ]")
-_SEPARATORS: Final = str.maketrans("", "", " -\t")
+_SEPARATORS: Final = SEPARATORS
 
 
 def compact(number: str) -> str:
@@ -96,11 +97,7 @@ def compact(number: str) -> str:
     >>> compact(' B801-2000-05001 ')
     'B801200005001'
     """
-    if not isinstance(number, str):
-        raise InvalidFormat(
-            f"a UPN must be given as a string, not {type(number).__name__}", field=FIELD
-        )
-    return number.translate(_SEPARATORS)
+    return clean(number, _SEPARATORS, what="a UPN", field=FIELD)
 
 
 def calc_check_digit(number: str) -> str:
