@@ -186,6 +186,36 @@ def test_swapped_and_previous_names() -> None:
     assert MATCHER.compare(married, JO).field("family_name").level == "previous"
 
 
+def test_whole_name_in_one_box_is_a_swap_not_a_twin() -> None:
+    one_box = learner(given_name="Bloggs", family_name="")  # the family name in the given box
+    for c in (MATCHER.compare(JO, one_box), MATCHER.compare(one_box, JO)):
+        assert c.field("given_name").level == "swapped"
+        assert c.field("family_name").level == "missing"
+        assert "twin rule" not in c.explain()
+        assert c.is_match
+    both = learner(given_name="Bloggs")  # the family name typed in both boxes
+    assert MATCHER.compare(JO, both).field("given_name").level == "swapped"
+    assert MATCHER.compare(JO, both).field("family_name").level == "exact"
+    other = learner(given_name="Smith", family_name="")  # no name of the other's
+    assert MATCHER.compare(JO, other).field("given_name").level == "different"
+
+
+@pytest.mark.parametrize("title", ["Mr", "Miss", "Sir", "Rt. Hon.", "LADY"])
+def test_a_title_alone_is_no_given_name(title: str) -> None:
+    titled = learner(given_name=title)
+    c = MATCHER.compare(JO, titled)
+    assert c.field("given_name").level == "missing"
+    assert "twin rule" not in c.explain()
+    assert (
+        MATCHER.compare(JO, learner(given_name=f"{title} Joanne")).field("given_name").level
+        == "exact"
+    )
+    lord = learner(family_name="Lord")  # a title is a surname in the family-name box
+    assert MATCHER.compare(lord, learner(family_name="Lord")).field("family_name").level == (
+        "exact"
+    )
+
+
 # -- scoring -------------------------------------------------------------------------------
 
 

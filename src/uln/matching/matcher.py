@@ -482,25 +482,32 @@ class Matcher:
             f = "previous"
         if (
             g not in STRONG_NAME_LEVELS
-            and f not in STRONG_NAME_LEVELS
-            and f != "previous"
             and self._swap_levels
-            and ag is not None
-            and af is not None
-            and bg is not None
-            and bf is not None
+            and ((ag is not None and bf is not None) or (af is not None and bg is not None))
         ):
+            # a name in the other's place, also when the record it came from has no family
+            # name (the whole name typed in one box): one side of each cross may be missing
             cross_1 = (
-                self._cached(self._cross_cache, ag, bf, compare_names, _ALL_LEVELS)
+                ag is not None
+                and bf is not None
+                and self._cached(self._cross_cache, ag, bf, compare_names, _ALL_LEVELS)
                 in STRONG_NAME_LEVELS
             )
             cross_2 = (
-                self._cached(self._cross_cache, af, bg, compare_names, _ALL_LEVELS)
+                af is not None
+                and bg is not None
+                and self._cached(self._cross_cache, af, bg, compare_names, _ALL_LEVELS)
                 in STRONG_NAME_LEVELS
             )
             if (cross_1 or cross_2) and "swapped" in given_levels:
                 g = "swapped"  # one name or both in the other's place
-            if cross_1 and cross_2 and "swapped" in family_levels:
+            if (
+                cross_1
+                and cross_2
+                and f not in STRONG_NAME_LEVELS
+                and f != "previous"
+                and "swapped" in family_levels
+            ):
                 f = "swapped"  # both: a full swap
         return g, f
 

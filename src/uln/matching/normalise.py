@@ -53,6 +53,7 @@ __all__ = [
     "TextInfo",
     "date_info",
     "gender_code",
+    "given_name_info",
     "match_record",
     "name_info",
     "postcode_info",
@@ -216,6 +217,23 @@ def name_info(text: object) -> NameInfo | None:
     if not isinstance(text, str):
         return None
     return _name_info(text)
+
+
+def given_name_info(text: object) -> NameInfo | None:
+    """Like :func:`name_info`, but a given name made of titles only is missing.
+
+    ``Mr``, ``Lady`` or ``Rt. Hon.`` typed in the given-name box says nothing about the
+    learner's given name; compared as a name it would look clearly different from the
+    real one (and trigger the twin rule). Family names are not treated so: ``Lord`` and
+    ``Major`` are surnames.
+
+    >>> given_name_info("Sir") is None, given_name_info("Sir John").key
+    (True, 'JOHN')
+    """
+    info = name_info(text)
+    if info is not None and all(part in _names.TITLES for part in info.key.split()):
+        return None
+    return info
 
 
 @lru_cache(maxsize=1 << 20)
@@ -481,7 +499,7 @@ def match_record(row: Any) -> MatchRecord:
         if len(previous) == 2 and previous[0].key == previous[1].key:
             previous = previous[:1]
     return MatchRecord(
-        given=name_info(given),
+        given=given_name_info(given),
         family=name_info(family),
         dob=date_info(dob),
         gender=gender_code(gender),
