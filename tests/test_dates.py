@@ -292,3 +292,30 @@ def test_dates_of_birth_edges_on_29_february() -> None:
         check_age(dt.date(1913, 2, 28), on)
     with pytest.raises(ValueError, match="min_age"):
         dates_of_birth(min_age=20, max_age=10)
+
+
+@given(
+    st.integers(0, 9999),
+    st.integers(0, 19),
+    st.integers(0, 39),
+    st.sampled_from(["{y:04d}-{m:02d}-{d:02d}", "{y:04d}{m:02d}{d:02d}", "{d}/{m}/{y:04d}"]),
+)
+@example(2001, 2, 29, "{y:04d}-{m:02d}-{d:02d}")
+@example(999, 13, 32, "{y:04d}{m:02d}{d:02d}")
+@example(0, 1, 1, "{y:04d}-{m:02d}-{d:02d}")
+def test_each_form_reports_the_first_rule_broken(y: int, m: int, d: int, form: str) -> None:
+    text = form.format(y=y, m=m, d=d)
+    if y < 1000:
+        rule = "the year must be from 1000 to 9999"
+    elif not 1 <= m <= 12:
+        rule = "the month must be from 1 to 12"
+    else:
+        try:
+            assert parse_date(text) == dt.date(y, m, d)
+        except ValueError:
+            rule = "the day does not exist in that month"
+        else:
+            return
+    with pytest.raises(errors.InvalidDate) as info:
+        parse_date(text)
+    assert info.value.rule == rule

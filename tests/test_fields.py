@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import inspect
+import re
 import string
 from collections.abc import Callable
 
 import phonenumbers
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from uln import errors
@@ -185,6 +186,23 @@ def test_gender_codes_round_trip(gender: Gender) -> None:
     assert parse_gender(int(gender)) is gender
     assert parse_gender(str(int(gender))) is gender
     assert parse_gender(gender.name) is gender
+
+
+_GENDER_TEXT = st.text(alphabet="mfMFxXunkowlaeNOTKW019 _-\t\u00a0\u212a", max_size=12)
+
+
+@given(st.one_of(_GENDER_TEXT, st.sampled_from(sorted(GENDER_WORDS)).map(str.title)))
+def test_gender_words_are_read_by_the_separator_rule(text: str) -> None:
+    key = re.sub(r"[\s_-]+", " ", text).strip().lower()
+    expected = GENDER_WORDS.get(key)
+    try:
+        got: Gender | None = parse_gender(text)
+    except errors.InvalidGender:
+        got = None
+    except errors.MissingValue:
+        assert not key
+        return
+    assert got is expected
 
 
 def test_genders_strategy_known() -> None:
@@ -463,3 +481,63 @@ def test_nationality_refuses_other_shapes(value: str) -> None:
     with pytest.raises(errors.InvalidCode, match="three letters") as info:
         normalise_nationality(value)
     assert info.value.field == "Nationality"
+
+
+_ATOM_CHARS = string.ascii_letters + string.digits + EMAIL_RULES.specials
+
+
+def _email_reference(text: str) -> str | None:
+    """The LRS email rule written out step by step, independently of the module."""
+    address = text.strip()
+    local, at, domain = address.rpartition("@")
+    labels = domain.split(".")
+    atoms = local.split(".")
+    if not (at and local and len(local) <= EMAIL_RULES.local_max):
+        return None
+    if not all(atom and set(atom) <= set(_ATOM_CHARS) for atom in atoms):
+        return None
+    if len(labels) < EMAIL_RULES.labels_min:
+        return None
+    for label in labels:
+        if not 1 <= len(label) <= EMAIL_RULES.label_max or not label.isascii():
+            return None
+        if not (label[0].isalnum() and label[-1].isalnum()):
+            return None
+        if not label.replace("-", "").isalnum():
+            return None
+    tld = labels[-1]
+    if len(tld) < EMAIL_RULES.tld_min or not tld.isalpha():
+        return None
+    return f"{local}@{domain.lower()}"
+
+
+_EMAIL_PARTS = st.lists(
+    st.text(alphabet=string.ascii_letters + "09-_.'+@", min_size=0, max_size=6), max_size=4
+).map(".".join)
+
+
+@given(
+    st.one_of(
+        st.tuples(_EMAIL_PARTS, st.sampled_from(["@", "@@", ""]), _EMAIL_PARTS).map("".join),
+        st.builds(
+            lambda local, domain, tld: f" {local}@{domain}.{tld}",
+            st.integers(1, 66).map(lambda n: "l" * n),
+            st.integers(1, 65).map(lambda n: "D" * n),
+            st.integers(1, 65).map(lambda n: "c" * n),
+        ),
+        emails(),
+    )
+)
+@example("l" * 64 + "@d.co")
+@example("l" * 65 + "@d.co")
+@example("jo@" + "d" * 63 + "." + "c" * 63)
+@example("jo@" + "d" * 64 + ".co")
+@example("jo@d." + "c" * 64)
+@example("jo@d.c")
+def test_emails_agree_with_the_rule_written_out(text: str) -> None:
+    expected = _email_reference(text)
+    try:
+        got: str | None = normalise_email(text)
+    except (errors.InvalidEmail, errors.MissingValue):
+        got = None
+    assert got == expected

@@ -217,3 +217,28 @@ def test_from_raw_raises_only_invalid_record(raw: dict[str, str]) -> None:
         assert learner.demographics.is_complete
     lenient = Learner.from_raw(raw, strict=False)
     assert isinstance(lenient.demographics, Demographics)
+
+
+@given(st.sets(st.sampled_from(Demographics.MANDATORY)))
+def test_is_complete_means_every_mandatory_field_is_set(missing: set[str]) -> None:
+    raw = dict(GOOD)
+    for attr in missing:
+        raw[field_spec(attr).lrs_name] = "J0hn" if attr.endswith("name") else "?"
+    d = Demographics.from_raw(raw, strict=False)
+    assert d.is_complete is (not missing)
+    assert d.is_complete is all(getattr(d, name) is not None for name in Demographics.MANDATORY)
+    assert {p.field for p in d.problems} == {field_spec(a).lrs_name for a in missing}
+
+
+def test_a_bad_field_given_twice_is_reported_and_left_out() -> None:
+    raw = {**GOOD, "GivenName": "J0hn", "given_name": "John", "EmailAddress": "nope"}
+    d = Demographics.from_raw(raw, strict=False, line=3)
+    assert d.given_name is None
+    assert d.email is None
+    assert "given_name" not in d.to_dict()
+    assert [(p.field, p.kind, p.line) for p in d.problems] == [
+        ("GivenName", "InvalidName", 3),
+        ("GivenName", "InvalidFormat", 3),
+        ("EmailAddress", "InvalidEmail", 3),
+    ]
+    assert Demographics.from_raw({**GOOD, "given_name": "  "}) == Demographics.from_raw(GOOD)

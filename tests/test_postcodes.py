@@ -86,6 +86,32 @@ def test_agrees_with_the_published_pattern(text: str) -> None:
     assert got == expected
 
 
+def _general(text: str, strict: bool) -> tuple[str, PostcodeKind, str, str | None] | str:
+    """What the general (cached) path of Postcode.parse gives: the parts or the rule."""
+    result = postcodes._parse.__wrapped__(text, strict)
+    if isinstance(result, Postcode):
+        return str(result), result.kind, result.outward, result.inward
+    return result.rule
+
+
+@given(
+    st.one_of(
+        postcode_inputs(kinds=list(PostcodeKind)),
+        st.text(alphabet=string.ascii_letters + string.digits + " \t\u00a0", max_size=12),
+    ),
+    st.booleans(),
+)
+def test_the_common_path_agrees_with_the_general_path(text: str, strict: bool) -> None:
+    try:
+        p = Postcode.parse(text, strict=strict)
+    except errors.ValidationError as exc:
+        assert _general(text, strict) == exc.rule
+    else:
+        assert _general(text, strict) == (str(p), p.kind, p.outward, p.inward)
+        assert p == Postcode(str(p))
+        assert hash(p) == hash(Postcode(str(p)))
+
+
 @given(postcode_strings(kinds=list(PostcodeKind)))
 def test_canonical_round_trip(canonical: str) -> None:
     p = Postcode.parse(canonical)

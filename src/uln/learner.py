@@ -34,7 +34,6 @@ uln.errors.InvalidRecord: 5 fields are not valid: GivenName (...); FamilyName (.
 from __future__ import annotations
 
 import datetime as _dt
-import functools
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar, Final, TypeVar
@@ -97,32 +96,21 @@ def _notes(value: Any, field: str, max_length: int | None) -> str:
     return normalise_text(value, field=field, max_length=max_length or 4000, multiline=True)
 
 
-@functools.lru_cache(maxsize=65536)
-def _cached_date(value: str, field: str) -> _dt.date:
-    return parse_date(value, field=field)
-
-
 def _date(value: Any, field: str, max_length: int | None) -> _dt.date:
-    if type(value) is str:
-        return _cached_date(value, field)
-    return parse_date(value, field=field)
+    return parse_date(value, field=field)  # cached there
 
 
 def _gender(value: Any, field: str, max_length: int | None) -> Gender:
     return parse_gender(value, field=field)
 
 
-@functools.lru_cache(maxsize=65536)
-def _cached_postcode(value: str, field: str) -> Postcode:
-    return Postcode.parse(value, field=field)
-
-
 def _postcode(value: Any, field: str, max_length: int | None) -> Postcode:
-    if type(value) is str:
-        return _cached_postcode(value, field)
-    if isinstance(value, Postcode):
+    if type(value) is not str and isinstance(value, Postcode):
         return value
-    return Postcode.parse(value, field=field)
+    return _parse_postcode(value, field=field)  # cached there
+
+
+_parse_postcode = Postcode.parse
 
 
 def _email(value: Any, field: str, max_length: int | None) -> str:
@@ -321,45 +309,71 @@ def _read(
     A mandatory demographic field that is absent or empty is reported as missing; one
     that is present but bad is reported once, with the rule it broke.
     """
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {}  # a field that could not be read holds _UNREAD
     problems: list[Problem] = []
-    seen: set[str] = set()
     plan = _PLAN[record]
     for key, value in raw.items():
         step = plan.get(key)
         if step is None:
-            if key in _OTHER[record] or not isinstance(key, str):
+            step = _other_step(key, record)
+            if step is None:
                 continue
-            spec = _BY_KEY.get(_squash(key))
-            if spec is None or spec.record != record:
+        if type(value) is str:
+            if not value or value.isspace():
                 continue
-            step = (spec.attr, spec.lrs_name, spec.max_length, _NORMALISERS[spec.kind])
-        if value is None or (type(value) is str and (not value or value.isspace())):
+        elif value is None:
             continue
         attr, lrs_name, max_length, normalise = step
-        if attr in seen:
+        if attr in values:
             problems.append(Problem(lrs_name, "the field is given twice", "InvalidFormat", line))
             continue
-        seen.add(attr)
         try:
             values[attr] = normalise(value, lrs_name, max_length)
         except ValidationError as exc:
-            problems.append(Problem.from_error(exc.at(line=line), field=lrs_name))
-    if record == _D and not seen.issuperset(_MANDATORY_ATTRS):
+            values[attr] = _UNREAD
+            # As Problem.from_error(exc.at(line=line), field=lrs_name), without the copy.
+            where = exc.line if line is None else line
+            problems.append(Problem(lrs_name, exc.rule, type(exc).__name__, where, exc.column))
+    if record == _D and not values.keys() >= _MANDATORY_ATTRS:
         problems.extend(
             Problem(spec.lrs_name, "a value is required", MissingValue.__name__, line)
             for spec in _MANDATORY
-            if spec.attr not in seen
+            if spec.attr not in values
         )
+    if problems:
+        for attr in [attr for attr, value in values.items() if value is _UNREAD]:
+            del values[attr]
     return values, problems
 
 
+_UNREAD: Final = object()
+
+
+def _other_step(key: object, record: str) -> _Step | None:
+    """The step for a key not spelt as in :data:`FIELDS`, if it names a field of ``record``."""
+    if key in _OTHER[record] or not isinstance(key, str):
+        return None
+    spec = _BY_KEY.get(_squash(key))
+    if spec is None or spec.record != record:
+        return None
+    return spec.attr, spec.lrs_name, spec.max_length, _NORMALISERS[spec.kind]
+
+
+def _ordered(problems: list[Problem]) -> tuple[Problem, ...]:
+    """The problems in the order of :data:`FIELDS` (problems of one field as found)."""
+    problems.sort(key=_problem_order)
+    return tuple(problems)
+
+
+def _problem_order(problem: Problem) -> int:
+    return _ORDER.get(problem.field, len(_ORDER))
+
+
 def _fail(problems: list[Problem], line: int | None) -> InvalidRecord:
-    order = {spec.lrs_name: i for i, spec in enumerate(FIELDS)}
-    problems.sort(key=lambda p: order.get(p.field, len(order)))
-    return InvalidRecord(problems, line=line)
+    return InvalidRecord(_ordered(problems), line=line)
 
 
+_ORDER: Final = {spec.lrs_name: i for i, spec in enumerate(FIELDS)}
 _MANDATORY: Final = tuple(spec for spec in FIELDS if spec.register)
 _MANDATORY_ATTRS: Final = frozenset(spec.attr for spec in _MANDATORY)
 _Step = tuple[str, str, int | None, Normaliser]
@@ -474,13 +488,19 @@ class Demographics:
         if problems:
             if strict:
                 raise _fail(problems, line)
-            return _build(cls, values, tuple(_fail(problems, line).problems))
+            return _build(cls, values, _ordered(problems))
         return _build(cls, values, ())
 
     @property
     def is_complete(self) -> bool:
         """Whether the five fields needed to register or find a learner are all set."""
-        return all(getattr(self, name) is not None for name in self.MANDATORY)
+        return (  # the fields of MANDATORY
+            self.given_name is not None
+            and self.family_name is not None
+            and self.date_of_birth is not None
+            and self.gender is not None
+            and self.postcode is not None
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Return the values as JSON-ready data (dates as ``YYYY-MM-DD``, codes as ints).
@@ -582,7 +602,7 @@ class Learner:
         if problems:
             if strict:
                 raise _fail(problems, line)
-            ordered = tuple(_fail(problems, line).problems)
+            ordered = _ordered(problems)
             demo_fields = {spec.lrs_name for spec in FIELDS if spec.record == _D}
             demographics = _build(
                 Demographics, demo_values, tuple(p for p in ordered if p.field in demo_fields)

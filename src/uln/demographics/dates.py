@@ -79,11 +79,39 @@ trailing whitespace is ignored. Edit this one table to accept another form.
 """
 
 _TWO_DIGIT_YEAR = re.compile(r"[0-9]{1,2}([/.-])[0-9]{1,2}\1[0-9]{2}|[0-9]{6}")
-_MATCH = re.compile("|".join(f"(?:{pattern})" for _, pattern in DATE_FORMATS)).fullmatch
+# One pattern for all the forms, each wrapped in a group of its own (``_form0`` ...):
+# a match's lastindex is the number of that group, which _FIELDS maps to the numbers
+# of the form's year, month and day groups (the groups named ``*_y``, ``*_m``, ``*_d``).
+_PATTERN = re.compile(
+    "|".join(f"(?P<_form{i}>{pattern})" for i, (_, pattern) in enumerate(DATE_FORMATS))
+)
+_MATCH = _PATTERN.fullmatch
 _ACCEPTED = "use YYYY-MM-DD, YYYYMMDD or day-first DD/MM/YYYY, DD-MM-YYYY, DD.MM.YYYY"
-_GROUPS = (("iso_y", "iso_m", "iso_d"), ("basic_y", "basic_m", "basic_d"), ("uk_y", "uk_m", "uk_d"))
 _MAX_INPUT = 64
 _DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _year_month_day(pattern: str) -> tuple[int, int, int]:
+    """The numbers in :data:`_PATTERN` of the year, month and day groups of one form."""
+    names = list(re.compile(pattern).groupindex)
+    year, month, day = (
+        _PATTERN.groupindex[next(name for name in names if name.endswith(suffix))]
+        for suffix in ("_y", "_m", "_d")
+    )
+    return year, month, day
+
+
+_FIELDS: dict[int | None, tuple[int, int, int]] = {  # key: Match.lastindex
+    _PATTERN.groupindex[f"_form{i}"]: _year_month_day(pattern)
+    for i, (_, pattern) in enumerate(DATE_FORMATS)
+}
+# The forms that date.fromisoformat reads (Python 3.11 and later): one call in C instead
+# of int() on three groups. It refuses the same impossible dates; the checks say why.
+_ISO_FORMS = frozenset(
+    _PATTERN.groupindex[f"_form{i}"]
+    for i, (form, _) in enumerate(DATE_FORMATS)
+    if form in ("YYYY-MM-DD", "YYYYMMDD")
+)
 
 
 def parse_date(value: str | _dt.date, *, field: str = "DateOfBirth") -> _dt.date:
@@ -214,23 +242,35 @@ def check_age(
 def _parse_text(text: str) -> _dt.date | tuple[type[ValidationError], str]:
     """Parse ``text``; return the date or (error class, rule). Cached: dates repeat."""
     stripped = text.strip()
-    if not stripped:
-        return MissingValue, "a date is required"
     match = _MATCH(stripped)
     if match is None:
+        if not stripped:
+            return MissingValue, "a date is required"
         if _TWO_DIGIT_YEAR.fullmatch(stripped):
             return InvalidDate, "two-digit years are ambiguous; write the year in full"
         return InvalidDate, f"not a date: {_ACCEPTED}"
-    groups = match.groupdict()
-    y, m, d = next(names for names in _GROUPS if groups[names[0]] is not None)
-    year, month, day = int(groups[y]), int(groups[m]), int(groups[d])
+    form = match.lastindex
+    if form in _ISO_FORMS:
+        try:
+            date = _fromisoformat(stripped)
+        except ValueError:
+            pass  # the checks below say why
+        else:
+            if date.year >= 1000:
+                return date
+    year_text, month_text, day_text = match.group(*_FIELDS[form])
+    year, month, day = int(year_text), int(month_text), int(day_text)
+    if year >= 1000 and 1 <= month <= 12 and 1 <= day <= _DAYS_IN_MONTH[month - 1]:
+        try:
+            return _date(year, month, day)
+        except ValueError:  # 29 February of a year that is not a leap year
+            return InvalidDate, "the day does not exist in that month"
     if year < 1000:
         return InvalidDate, "the year must be from 1000 to 9999"
     if not 1 <= month <= 12:
         return InvalidDate, "the month must be from 1 to 12"
-    if not 1 <= day <= _DAYS_IN_MONTH[month - 1]:
-        return InvalidDate, "the day does not exist in that month"
-    try:
-        return _dt.date(year, month, day)
-    except ValueError:  # 29 February of a year that is not a leap year
-        return InvalidDate, "the day does not exist in that month"
+    return InvalidDate, "the day does not exist in that month"
+
+
+_date = _dt.date
+_fromisoformat = _dt.date.fromisoformat

@@ -59,10 +59,17 @@ EMAIL_RULES: Final = EmailRules()
 
 _ATOM = f"[A-Za-z0-9{re.escape(EMAIL_RULES.specials)}]+"
 _LOCAL = re.compile(rf"{_ATOM}(?:\.{_ATOM})*").fullmatch
-_LABEL = re.compile(
-    rf"[A-Za-z0-9](?:[A-Za-z0-9-]{{0,{EMAIL_RULES.label_max - 2}}}[A-Za-z0-9])?"
-).fullmatch
+_LABEL_PATTERN = rf"[A-Za-z0-9](?:[A-Za-z0-9-]{{0,{EMAIL_RULES.label_max - 2}}}[A-Za-z0-9])?"
+_LABEL = re.compile(_LABEL_PATTERN).fullmatch
 _TLD = re.compile(rf"[A-Za-z]{{{EMAIL_RULES.tld_min},}}").fullmatch
+# The whole rule but the length of the local part in one step, for the common case:
+# atoms, @, at least labels_min - 1 labels each followed by a dot, and a top-level
+# label of letters (a label too, so at most label_max of them). The groups are the
+# local part and the domain; an address it refuses takes the step-by-step path.
+_ADDRESS = re.compile(
+    rf"({_ATOM}(?:\.{_ATOM})*)@((?:{_LABEL_PATTERN}\.){{{EMAIL_RULES.labels_min - 1},}}"
+    rf"[A-Za-z]{{{EMAIL_RULES.tld_min},{EMAIL_RULES.label_max}}})"
+).fullmatch
 _LOCAL_MAX = EMAIL_RULES.local_max
 _MAX_INPUT = 4 * MAX_LENGTH  # anything longer is refused before any other work
 _LABELS_MIN = EMAIL_RULES.labels_min
@@ -143,6 +150,11 @@ class _Failure:
 @lru_cache(maxsize=16384)
 def _normalise(text: str) -> str | _Failure:
     address = text.strip()
+    common = _ADDRESS(address)
+    if common is not None:
+        local, domain = common.groups()
+        if len(local) <= _LOCAL_MAX:
+            return f"{local}@{domain.lower()}"
     if not address:
         return _Failure(MissingValue, "an email address is required")
     local, at, domain = address.rpartition("@")

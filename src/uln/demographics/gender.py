@@ -64,6 +64,7 @@ code, and 9 never counts against a match. Anything else is refused.
 
 _SEPARATORS = re.compile(r"[\s_-]+")
 _CODES = {int(g): g for g in Gender}
+_WORDS: Final[dict[str, Gender]] = dict(GENDER_WORDS)  # a plain dict: quicker to look up
 
 
 def parse_gender(value: str | int, *, field: str = "Gender") -> Gender:
@@ -81,16 +82,21 @@ def parse_gender(value: str | int, *, field: str = "Gender") -> Gender:
     >>> parse_gender("female"), parse_gender("NOT_SPECIFIED"), parse_gender(9)
     (<Gender.FEMALE: 2>, <Gender.NOT_SPECIFIED: 9>, <Gender.NOT_SPECIFIED: 9>)
     """
+    if type(value) is str:
+        # Most values are a key as they stand, or once trimmed and lower-cased; what
+        # the separator rule would find then is the same key.
+        gender = _WORDS.get(value)
+        if gender is None:
+            gender = _WORDS.get(value.strip().lower())
+        if gender is not None:
+            return gender
     if isinstance(value, Gender):
         return value
     if isinstance(value, str):
-        gender = GENDER_WORDS.get(value)
-        if gender is not None:
-            return gender
         key = _SEPARATORS.sub(" ", value).strip().lower()
         if not key:
             raise MissingValue("a gender is required", field=field)
-        gender = GENDER_WORDS.get(key)
+        gender = _WORDS.get(key)
         if gender is None:
             raise InvalidGender(
                 "the gender is not one of 0, 1, 2 or 9 or a recognised word", field=field

@@ -271,15 +271,21 @@ def normalise_name(text: str, *, field: str = FIELD, max_length: int = MAX_LENGT
                 f"a name must be given as a string, not {type(text).__name__}", field=field
             )
         text = str(text)
-    value, error, rule = _normalise(text, max_length)
+    value, error, rule = _normalise(text)
     if error is not None:
         raise error(rule, field=field)
+    if len(value) > max_length:
+        raise InvalidLength(f"a name has at most {max_length} characters", field=field)
     return value
 
 
 @lru_cache(maxsize=1 << 17)
-def _normalise(text: str, max_length: int) -> _Outcome:
-    """Normalise ``text``; return the value or the error class and rule (so failures cache)."""
+def _normalise(text: str) -> _Outcome:
+    """Normalise ``text``; return the value or the error class and rule (so failures cache).
+
+    The length is checked by the caller: one cache entry serves every ``max_length``,
+    and a cache keyed on the text alone is the quickest to look up.
+    """
     if text.isascii() and _ASCII_NAME.fullmatch(text):
         # The common case: ASCII letters, separators and white space only.
         value = " ".join(text.replace("`", "'").split())
@@ -295,8 +301,6 @@ def _normalise(text: str, max_length: int) -> _Outcome:
         rule = _character_problem(value)
         if rule is not None:
             return "", InvalidName, rule
-    if len(value) > max_length:
-        return "", InvalidLength, f"a name has at most {max_length} characters"
     return value, None, ""
 
 

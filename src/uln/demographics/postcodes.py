@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Final
 
@@ -102,18 +103,34 @@ def _set(key: str) -> str:
     return f"[{POSTCODE_LETTERS[key]}]"
 
 
+def _set_any_case(key: str) -> str:
+    letters = POSTCODE_LETTERS[key]
+    return f"[{letters}{letters.lower()}]"
+
+
+def _outward(letters: Callable[[str], str]) -> str:
+    """The strict outward codes (A9, A99, AA9, AA99, A9A, AA9A), letters from ``letters``."""
+    first, second = letters("area_first"), letters("area_second")
+    return (
+        f"{first}[0-9][0-9]?"
+        f"|{first}{second}[0-9][0-9]?"
+        f"|{first}[0-9]{letters('district_after_one_letter')}"
+        f"|{first}{second}[0-9]{letters('district_after_two_letters')}"
+    )
+
+
 _INWARD = f"[0-9]{_set('inward')}{{2}}"
-_STRICT_OUTWARD = (
-    f"{_set('area_first')}[0-9][0-9]?"
-    f"|{_set('area_first')}{_set('area_second')}[0-9][0-9]?"
-    f"|{_set('area_first')}[0-9]{_set('district_after_one_letter')}"
-    f"|{_set('area_first')}{_set('area_second')}[0-9]{_set('district_after_two_letters')}"
-)
 _SHAPE_OUTWARD = "[A-Z]{1,2}(?:[0-9][0-9]?|[0-9][A-Z])"
-_STRICT = re.compile(f"(?:{_STRICT_OUTWARD})").fullmatch
+_STRICT = re.compile(f"(?:{_outward(_set)})").fullmatch
 _SHAPE = re.compile(_SHAPE_OUTWARD).fullmatch
 _INWARD_MATCH = re.compile(_INWARD).fullmatch
 _INWARD_SHAPE = re.compile("[0-9][A-Z]{2}").fullmatch
+# The common case in one step: a geographic postcode that meets the strict rules, in
+# either case, with spaces (only) around the inward code. The groups are the outward
+# and inward codes. Everything else takes the general path of _parse.
+_COMMON = re.compile(
+    f" *({_outward(_set_any_case)}) *([0-9]{_set_any_case('inward')}{{2}}) *"
+).fullmatch
 _BFPO = re.compile("BFPO([0-9]{1,4})").fullmatch
 _AREA = re.compile("[A-Z]+").match
 _MAX_INPUT = 32  # anything longer is refused before any other work
@@ -205,6 +222,12 @@ class Postcode:
             text = str(text)
         if len(text) > _MAX_INPUT:  # not cached: a huge value must not stay in memory
             raise InvalidLength(f"a postcode has at most {MAX_LENGTH} characters", field=field)
+        common = _COMMON(text)
+        if common is not None:
+            # Not cached: a cache hit would save less time than a miss adds, and
+            # postcodes repeat little (one a household).
+            outward, inward = common.groups()
+            return _geographic(outward.upper(), inward.upper())
         result = _parse(text, strict)
         if isinstance(result, Postcode):
             return result
@@ -297,7 +320,11 @@ def _split(canonical: str, strict: bool) -> tuple[PostcodeKind, str, str | None]
 
 @lru_cache(maxsize=65536)
 def _parse(text: str, strict: bool) -> Postcode | _Failure:
-    """Parse ``text``; return the postcode or why it is not one. Cached: postcodes repeat."""
+    """Parse ``text``; return the postcode or why it is not one.
+
+    The general path, for any text: :meth:`Postcode.parse` reads the common case
+    (:data:`_COMMON`) itself, to the same result. Cached, failures included.
+    """
     compact = "".join(text.split())
     if not compact:
         return _Failure(MissingValue, "a postcode is required")
@@ -322,13 +349,33 @@ def _parse(text: str, strict: bool) -> Postcode | _Failure:
         return _Failure(InvalidPostcode, _RULE_SHAPE)
     if strict and not _STRICT(outward):
         return _Failure(InvalidPostcode, _RULE_LETTERS)
-    return _make(PostcodeKind.GEOGRAPHIC, outward, inward)
+    return _geographic(outward, inward)
+
+
+_GEOGRAPHIC = PostcodeKind.GEOGRAPHIC
+_new = object.__new__
+# Postcode is a slotted attrs class: its fields are slot descriptors, and setting them
+# through the descriptors is the quickest way round the frozen __setattr__.
+_set_text, _set_kind, _set_outward, _set_inward = (
+    Postcode.__dict__[name].__set__ for name in ("text", "kind", "outward", "inward")
+)
 
 
 def _make(kind: PostcodeKind, outward: str, inward: str | None, number: str = "") -> Postcode:
     """Build a postcode whose parts are already checked (skips the validator)."""
-    postcode = Postcode.__new__(Postcode)
-    text = f"{outward} {inward}" if inward is not None else f"{outward} {number}"
-    for name, value in (("text", text), ("kind", kind), ("outward", outward), ("inward", inward)):
-        object.__setattr__(postcode, name, value)
+    postcode: Postcode = _new(Postcode)
+    _set_text(postcode, f"{outward} {number if inward is None else inward}")
+    _set_kind(postcode, kind)
+    _set_outward(postcode, outward)
+    _set_inward(postcode, inward)
+    return postcode
+
+
+def _geographic(outward: str, inward: str) -> Postcode:
+    """Build a geographic postcode from its checked, upper-case outward and inward codes."""
+    postcode: Postcode = _new(Postcode)
+    _set_text(postcode, f"{outward} {inward}")
+    _set_kind(postcode, _GEOGRAPHIC)
+    _set_outward(postcode, outward)
+    _set_inward(postcode, inward)
     return postcode
