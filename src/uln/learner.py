@@ -200,6 +200,11 @@ _NORMALISERS: Final[dict[str, Normaliser]] = {
 }
 
 
+DESCRIPTION_REQUIRED: Final = "a description is required when VerificationType is 999"
+"""The rule that ``OtherVerificationDescription`` goes with ``VerificationType`` 999 [ours];
+whether a type needs one is :attr:`uln.enums.VerificationType.needs_description`."""
+
+
 # -- the field table -------------------------------------------------------------------
 
 
@@ -587,14 +592,15 @@ class Learner:
         problems.extend(demo_problems)
         kind = values.get("verification_type")
         if (
-            kind is VerificationType.OTHER
+            isinstance(kind, VerificationType)
+            and kind.needs_description
             and "other_verification_description" not in values
             and not any(p.field == "OtherVerificationDescription" for p in problems)
         ):
             problems.append(
                 Problem(
                     "OtherVerificationDescription",
-                    "a description is required when VerificationType is 999",
+                    DESCRIPTION_REQUIRED,
                     MissingValue.__name__,
                     line,
                 )

@@ -29,7 +29,7 @@ from uln.demographics.gender import parse_gender
 from uln.enums import Gender, VerificationType
 from uln.errors import InvalidCode, InvalidDate, InvalidGender, InvalidLength, MissingValue, Problem
 from uln.errors import ValidationError as _ValidationError
-from uln.learner import Demographics, Learner, field_spec
+from uln.learner import DESCRIPTION_REQUIRED, Demographics, Learner, field_spec
 
 Locate = Callable[[int], tuple[int, int]]
 """Where cell ``i`` of a row starts: ``(line, column)``."""
@@ -196,7 +196,7 @@ class RowChecker:
         unknown = list(compress(self._range, map(is_, outcomes, repeat(None))))
         if unknown or (
             self._type >= 0
-            and outcomes[self._type] is VerificationType.OTHER
+            and _needs_description(outcomes[self._type])
             and outcomes[self._description] is EMPTY
         ):
             return self._slow(cells, outcomes, unknown, line, positions)
@@ -244,13 +244,13 @@ class RowChecker:
             outcomes[i] = outcome
         if (
             self._type >= 0
-            and outcomes[self._type] is VerificationType.OTHER
+            and _needs_description(outcomes[self._type])
             and outcomes[self._description] is EMPTY
         ):
             problems.append(
                 self._problem(
                     self._description,
-                    "a description is required when VerificationType is 999",
+                    DESCRIPTION_REQUIRED,
                     "MissingValue",
                     line,
                     positions,
@@ -349,3 +349,8 @@ class RowChecker:
 
 
 _MISSING: Final = object()
+
+
+def _needs_description(outcome: object) -> bool:
+    """Whether a checked VerificationType cell needs OtherVerificationDescription."""
+    return isinstance(outcome, VerificationType) and outcome.needs_description
