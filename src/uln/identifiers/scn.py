@@ -67,7 +67,6 @@ LENGTH: Final = 9
 
 _WEIGHTS: Final = (3, 2, 7, 6, 5, 4, 3, 2)
 _DIGITS: Final = re.compile(r"[0-9]*")
-_SEPARATORS: Final = SEPARATORS
 
 
 def compact(number: str) -> str:
@@ -79,7 +78,7 @@ def compact(number: str) -> str:
     >>> compact(' 012-345-678 ')
     '012345678'
     """
-    return clean(number, _SEPARATORS, what="an SCN", field=FIELD)
+    return clean(number, SEPARATORS, what="an SCN", field=FIELD)
 
 
 def calc_check_digit(number: str) -> str:

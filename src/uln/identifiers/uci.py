@@ -99,7 +99,6 @@ and none is known to be in use. Lower-case letters are refused like everywhere e
 _WEIGHTS: Final = tuple(range(16, 4, -1))
 _ALPHANUMERIC: Final = re.compile(r"[0-9A-Z]*")
 _BODY: Final = re.compile(r"[0-9]{5}[0-9A-Z][0-9]{6}")
-_SEPARATORS: Final = SEPARATORS
 
 
 def compact(number: str) -> str:
@@ -111,7 +110,7 @@ def compact(number: str) -> str:
     >>> compact('68199 0 01 2058 G')
     '681990012058G'
     """
-    return clean(number, _SEPARATORS, what="a UCI", field=FIELD)
+    return clean(number, SEPARATORS, what="a UCI", field=FIELD)
 
 
 def calc_check_digit(number: str) -> str:

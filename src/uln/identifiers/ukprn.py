@@ -75,7 +75,6 @@ Its case is kept as given.
 
 _DIGITS: Final = re.compile(r"[0-9]+")
 _ALPHANUMERIC: Final = re.compile(r"[0-9A-Za-z]*")
-_SEPARATORS: Final = SEPARATORS
 
 
 def compact(number: str) -> str:
@@ -86,7 +85,7 @@ def compact(number: str) -> str:
     >>> compact(' 1000-1234 ')
     '10001234'
     """
-    return clean(number, _SEPARATORS, what="a UKPRN", field=FIELD)
+    return clean(number, SEPARATORS, what="a UKPRN", field=FIELD)
 
 
 def validate(number: str, *, allow_test: bool = False) -> str:

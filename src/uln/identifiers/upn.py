@@ -85,7 +85,6 @@ _VALUES: Final[Mapping[str, int]] = MappingProxyType(
 _ALPHANUMERIC: Final = re.compile(r"[0-9A-Z]*")
 _DIGITS: Final = re.compile(r"[0-9]*")
 _BODY: Final = re.compile(r"[0-9]{11}[0-9ABCDEFGHJKLMNPQRTUVWXYZ]")
-_SEPARATORS: Final = SEPARATORS
 
 
 def compact(number: str) -> str:
@@ -97,7 +96,7 @@ def compact(number: str) -> str:
     >>> compact(' B801-2000-05001 ')
     'B801200005001'
     """
-    return clean(number, _SEPARATORS, what="a UPN", field=FIELD)
+    return clean(number, SEPARATORS, what="a UPN", field=FIELD)
 
 
 def calc_check_digit(number: str) -> str:
