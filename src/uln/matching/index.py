@@ -31,7 +31,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from uln.matching.normalise import DateInfo, MatchRecord, match_record
+from uln.matching._keys import query_keys as _query_keys
+from uln.matching._keys import record_keys as _record_keys
+from uln.matching.normalise import MatchRecord, match_record
 
 if TYPE_CHECKING:
     from uln.matching.matcher import Matcher, TermFrequencies
@@ -64,68 +66,7 @@ COARSE_BLOCK: Final = 30
 MAX_BLOCK: Final = 1_000
 """Blocks with more records than this are not searched (a key shared by too many) [ours]."""
 
-
-def _record_keys(r: MatchRecord) -> list[str]:
-    keys: list[str] = []
-    given, family, dob = r.given, r.family, r.dob
-    if family is not None and dob is not None and given is not None:
-        keys.append(f"F{family.code}|{dob.year}|{given.initial}")
-    if dob is not None:
-        if family is not None:
-            keys.append(f"D{dob.digits}|{family.initial}")
-        if given is not None:
-            keys.append(f"G{dob.digits}|{given.block}")
-    if r.postcode is not None and given is not None:
-        keys.append(f"P{r.postcode.sector or r.postcode.unit}|{given.initial}")
-    if given is not None and family is not None:
-        keys.append(f"N{given.block}|{family.code}")
-    if r.email:
-        keys.append(f"E{r.email}")
-        local = r.email.partition("@")[0]
-        if len(local) >= 3:
-            keys.append(f"L{local}")
-    if dob is not None:
-        keys.append(f"B{dob.digits}")
-        if family is not None:
-            keys.append(f"S{family.code}|{dob.year}")
-        if given is not None:
-            keys.append(f"H{given.block}|{dob.year}")
-    if r.postcode is not None:
-        keys.append(f"U{r.postcode.unit}")
-    return keys
-
-
 _COARSE: Final = frozenset("BSHU")
-
-
-def _swapped_digits(dob: DateInfo) -> str | None:
-    if dob.day == dob.month or dob.day > 12:
-        return None
-    return f"{dob.year:04d}{dob.day:02d}{dob.month:02d}"
-
-
-def _query_keys(r: MatchRecord) -> list[str]:
-    given, family, dob = r.given, r.family, r.dob
-    keys = _record_keys(r)
-    if given is not None and family is not None:
-        if dob is not None:
-            keys.append(f"F{given.code}|{dob.year}|{family.initial}")
-        keys.append(f"N{family.block}|{given.code}")
-    for previous in r.previous:
-        if dob is not None:
-            keys.append(f"D{dob.digits}|{previous.initial}")
-            if given is not None:
-                keys.append(f"F{previous.code}|{dob.year}|{given.initial}")
-        if given is not None:
-            keys.append(f"N{given.block}|{previous.code}")
-    if dob is not None:
-        swapped = _swapped_digits(dob)
-        if swapped is not None:
-            if family is not None:
-                keys.append(f"D{swapped}|{family.initial}")
-            if given is not None:
-                keys.append(f"G{swapped}|{given.block}")
-    return keys
 
 
 def _hashes(keys: list[str]) -> list[int]:
