@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import random
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from uln.matching.compare import (
     compare_texts,
 )
 from uln.matching.normalise import date_info, name_info, postcode_info, text_info
+from uln.testing.perturb import NotApplicable, perturb
 
 MATCHER = Matcher()
 
@@ -666,3 +668,95 @@ def test_agreeing_on_one_more_field_never_lowers_the_probability(
     base = MATCHER.compare(a, without).probability
     assert MATCHER.compare(a, agreeing).probability >= base
     assert MATCHER.compare(a_without, without).probability == pytest.approx(base)
+
+
+def _population(seed: int) -> tuple[dict[int, dict[str, Any]], int]:
+    """1,000 synthetic learners, 400 of them with a second, perturbed record."""
+    rng = random.Random(seed)
+    given = [
+        "Amelia",
+        "Oliver",
+        "Isla",
+        "Noah",
+        "Ava",
+        "Leo",
+        "Mia",
+        "Oscar",
+        "Freya",
+        "Arlo",
+        "Sioned",
+        "Dafydd",
+        "Priya",
+        "Mohammed",
+        "Zara",
+        "Ethan",
+        "Grace",
+        "Harry",
+        "Lily",
+        "Jacob",
+        "Evie",
+        "Reuben",
+        "Nia",
+        "Tomos",
+        "Chloe",
+        "Kai",
+        "Ruby",
+        "Alfie",
+    ]
+    family = [
+        f"{a}{b}"
+        for a in (
+            "Ash",
+            "Brad",
+            "Carr",
+            "Dun",
+            "Ell",
+            "Fair",
+            "Gold",
+            "Hart",
+            "Ing",
+            "Kell",
+            "Lang",
+            "Mor",
+            "Nor",
+            "Pen",
+            "Row",
+            "Stan",
+        )
+        for b in ("ford", "well", "ley", "ton", "wick", "by")
+    ]
+    rows: dict[int, dict[str, Any]] = {}
+    duplicates = 0
+    for i in range(1_000):
+        row = {
+            "given_name": rng.choice(given),
+            "family_name": rng.choice(family),
+            "date_of_birth": f"{rng.randint(2005, 2010)}-{rng.randint(1, 12):02d}-"
+            f"{rng.randint(1, 28):02d}",
+            "gender": rng.choice("MF"),
+            "postcode": f"CF{rng.randint(1, 40)} {rng.randint(1, 9)}"
+            f"{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}",
+        }
+        rows[2 * i] = row
+        if i % 5 < 2:
+            kind = rng.choice(["typo", "nickname", "date_swap", "move", "missing"])
+            try:
+                rows[2 * i + 1] = perturb(row, kind, rng)
+            except NotApplicable:
+                rows[2 * i + 1] = dict(row)
+            duplicates += 1
+    return rows, duplicates
+
+
+def test_fit_estimates_the_prior_from_unlabelled_records() -> None:
+    # EM leaves out the comparison a session is blocked on: otherwise every pair with
+    # the same date of birth looks like a match and the prior comes out far too high
+    rows, duplicates = _population(5)
+    n = len(rows)
+    true_prior = duplicates / (n * (n - 1) / 2)
+    fitted = MATCHER.fit(rows, random_pairs=20_000)
+    assert true_prior / 2 <= fitted.config.prior <= true_prior * 2
+    # the fitted model still tells the duplicates from the rest
+    links = [link for link in fitted.dedupe(rows) if link.is_match]
+    assert sum(link.right_id == link.left_id + 1 for link in links) >= 0.8 * duplicates
+    assert all(link.right_id == link.left_id + 1 for link in links)

@@ -860,9 +860,15 @@ class Matcher:
             pairs, count = _pairs_sharing(left, right if other is not None else None, key)
             if len(pairs) > max_pairs:
                 pairs = rng.sample(pairs, max_pairs)
-            patterns: Counter[tuple[str, ...]] = Counter(self._level_tuple(a, b) for a, b in pairs)
+            patterns: defaultdict[tuple[str, ...], float] = defaultdict(float)
+            for a, b, weight in pairs:
+                patterns[self._level_tuple(a, b)] += weight
+            # the comparisons a session is blocked on agree by construction: they say
+            # nothing about which pairs match, so EM leaves them out (as Splink does)
             skip = {"given_name", "family_name"} if blocked_on == "names" else {blocked_on}
-            m_est, lam = _expectation_maximisation(names, m_start, u_new, patterns, iterations)
+            m_est, lam = _expectation_maximisation(
+                names, m_start, u_new, patterns, iterations, ignore=frozenset(skip)
+            )
             for name in names:
                 if name not in skip and patterns:
                     estimates[name].append(m_est[name])
@@ -885,7 +891,14 @@ class Matcher:
             config = config.with_levels(name, levels)
         if estimate_prior and dob_session is not None and "date_of_birth" in m_new:
             lam, count = dob_session
-            share = m_new["date_of_birth"].get("exact", 0.0)
+            # matches among pairs with the same date of birth, over the share of matches
+            # (of those with both dates) that agree on it, over the share of pairs with
+            # both dates (missing dates taken as independent of matching)
+            with_dob = sum(r.dob is not None for r in left) / len(left)
+            with_dob_right = with_dob
+            if other is not None:
+                with_dob_right = sum(r.dob is not None for r in right) / len(right)
+            share = m_new["date_of_birth"].get("exact", 0.0) * with_dob * with_dob_right
             total = len(left) * (len(left) - 1) / 2 if other is None else len(left) * len(right)
             if share > 0 and total > 0:
                 prior = min(max(lam * count / share / total, 1e-9), 0.5)
@@ -898,11 +911,14 @@ def _pairs_sharing(
     right: Sequence[MatchRecord] | None,
     key: Any,
     cap: int = 200,
-) -> tuple[list[tuple[MatchRecord, MatchRecord]], int]:
+) -> tuple[list[tuple[MatchRecord, MatchRecord, float]], int]:
     """Pairs of records with the same key (within ``left``, or across when ``right``).
 
-    Groups larger than ``cap`` are cut to ``cap`` records for the sample of pairs; the
-    count returned is of all pairs sharing a key.
+    Groups larger than ``cap`` are cut to ``cap`` records for the sample of pairs; each
+    pair comes with its weight, the number of pairs of its group that it stands for, so
+    that a sample stays representative: a date of birth shared by thousands (``1 Jan``
+    of a year, a default) would otherwise count for no more than a rare one. The count
+    returned is of all pairs sharing a key.
     """
     groups: dict[str, tuple[list[MatchRecord], list[MatchRecord]]] = {}
     for record in left:
@@ -914,21 +930,27 @@ def _pairs_sharing(
             k = key(record)
             if k is not None and k in groups:
                 groups[k][1].append(record)
-    pairs: list[tuple[MatchRecord, MatchRecord]] = []
+    pairs: list[tuple[MatchRecord, MatchRecord, float]] = []
     count = 0
     for a_side, b_side in groups.values():
         if right is None:
             n = len(a_side)
+            if n < 2:
+                continue
             count += n * (n - 1) // 2
             members = a_side[:cap]
+            k = len(members)
+            weight = n * (n - 1) / (k * (k - 1))
             pairs.extend(
-                (members[i], members[j])
-                for i in range(len(members))
-                for j in range(i + 1, len(members))
+                (members[i], members[j], weight) for i in range(k) for j in range(i + 1, k)
             )
         else:
+            if not b_side:
+                continue
             count += len(a_side) * len(b_side)
-            pairs.extend((a, b) for a in a_side[:cap] for b in b_side[:cap])
+            a_part, b_part = a_side[:cap], b_side[:cap]
+            weight = len(a_side) * len(b_side) / (len(a_part) * len(b_part))
+            pairs.extend((a, b, weight) for a in a_part for b in b_part)
     return pairs, count
 
 
@@ -980,10 +1002,15 @@ def _expectation_maximisation(
     names: Sequence[str],
     m: Mapping[str, Mapping[str, float]],
     u: Mapping[str, Mapping[str, float]],
-    patterns: Counter[tuple[str, ...]],
+    patterns: Mapping[tuple[str, ...], float],
     iterations: int,
+    ignore: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, dict[str, float]], float]:
-    """Estimate m for every level, and the share of matches, by EM with u held fixed."""
+    """Estimate m for every level, and the share of matches, by EM with u held fixed.
+
+    Comparisons in ``ignore`` (those the pairs were chosen on) take no part in the
+    likelihood; their m comes back unchanged.
+    """
     m_cur = {name: dict(levels) for name, levels in m.items()}
     total = sum(patterns.values())
     if not total:
@@ -997,7 +1024,7 @@ def _expectation_maximisation(
             log_m = math.log(lam)
             log_u = math.log(1.0 - lam)
             for name, level in zip(names, pattern, strict=True):
-                if level == MISSING:
+                if level == MISSING or name in ignore:
                     continue
                 log_m += math.log(m_cur[name].get(level, _FLOOR))
                 log_u += math.log(u[name].get(level, _FLOOR))
@@ -1010,5 +1037,8 @@ def _expectation_maximisation(
                     sums[name][level] += mass
         lam = min(max(weight_total / total, 1e-9), 1 - 1e-9)
         strength = 1.0
-        m_cur = {name: _shrink(m[name], sums[name], strength) for name in names}
+        m_cur = {
+            name: dict(m[name]) if name in ignore else _shrink(m[name], sums[name], strength)
+            for name in names
+        }
     return m_cur, lam
