@@ -33,6 +33,7 @@ from uln.matching.compare import (
     compare_postcodes,
     compare_texts,
 )
+from uln.matching.index import COARSE_BLOCK
 from uln.matching.normalise import date_info, name_info, postcode_info, text_info
 from uln.testing.perturb import NotApplicable, perturb
 
@@ -760,3 +761,29 @@ def test_fit_estimates_the_prior_from_unlabelled_records() -> None:
     links = [link for link in fitted.dedupe(rows) if link.is_match]
     assert sum(link.right_id == link.left_id + 1 for link in links) >= 0.8 * duplicates
     assert all(link.right_id == link.left_id + 1 for link in links)
+
+
+def test_a_rare_family_name_alone_brings_records_together() -> None:
+    # no date of birth or postcode on one side, and given names whose alias blocks
+    # differ: only the coarse family-name key (K) files them together
+    index = CandidateIndex.from_records(
+        {
+            "A": {
+                "given_name": "Henrietta",
+                "family_name": "Pennefather",
+                "date_of_birth": "2007-04-01",
+                "postcode": "SA1 1AA",
+            },
+            "B": {"given_name": "Oliver", "family_name": "Jones"},
+        }
+    )
+    query = {"given_name": "Hattie", "family_name": "Pennefather"}
+    assert [key for key, _ in index.candidates(query)] == ["A"]
+    assert MATCHER.compare(query, index.get("A")).field("given_name").level == "alias"
+    # a family name shared by more than COARSE_BLOCK records is not searched alone
+    crowd = {
+        i: {"given_name": f"Name{chr(65 + i % 26)}{i}", "family_name": "Smith"}
+        for i in range(COARSE_BLOCK + 1)
+    }
+    crowded = CandidateIndex.from_records(crowd)
+    assert crowded.candidates({"given_name": "Zebedee", "family_name": "Smith"}) == []

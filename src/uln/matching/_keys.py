@@ -38,6 +38,8 @@ def record_keys(r: MatchRecord) -> list[str]:
             keys.append(f"H{given.block}|{dob.year}")
     if r.postcode is not None:
         keys.append(f"U{r.postcode.unit}")
+    if family is not None:
+        keys.append(f"K{family.code}")
     return keys
 
 

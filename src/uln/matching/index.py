@@ -52,6 +52,7 @@ BLOCKING_KEYS: Final[dict[str, str]] = {
     "S": "family name (phonetic) and year of birth (coarse)",
     "H": "given name (alias group or phonetic) and year of birth (coarse)",
     "U": "postcode alone (coarse)",
+    "K": "family name (phonetic) alone (coarse)",
 }
 """The blocking keys every record is filed under [ours]. A search also looks under
 variants: given and family names swapped (F, N), each previous family name in place of
@@ -61,12 +62,12 @@ a record that lacks the name they stand in for (B without a given or family name
 without a given name, H without a family name)."""
 
 COARSE_BLOCK: Final = 30
-"""Coarse blocks (B, S, H, U) with more records than this are not searched [ours]."""
+"""Coarse blocks (B, S, H, U, K) with more records than this are not searched [ours]."""
 
 MAX_BLOCK: Final = 1_000
 """Blocks with more records than this are not searched (a key shared by too many) [ours]."""
 
-_COARSE: Final = frozenset("BSHU")
+_COARSE: Final = frozenset("BSHUK")
 
 
 def _hashes(keys: list[str]) -> list[int]:
