@@ -21,7 +21,7 @@ from operator import is_
 from typing import Any, Final
 
 from uln import checkdigit
-from uln.batch._model import Entry
+from uln.batch._model import Entry, good_entry
 from uln.batch.codes import RETURN_CODES, code_for
 from uln.batch.spec import Column, Layout
 from uln.demographics.dates import check_age, parse_date
@@ -168,6 +168,8 @@ class RowChecker:
         self._bad: list[dict[str, _Bad]] = [{} for _ in columns]
         self._plan = Plan(layout)
         self._range = range(len(columns))
+        self._blank: list[Any] = [EMPTY] * len(columns)
+        self._required = tuple(i for i, c in enumerate(columns) if c.mandatory)
         self._uln = self._index("ULN")
         self._mis = self._index("MISIdentifier")
         self._code = self._index("ReturnCode")
@@ -190,61 +192,75 @@ class RowChecker:
 
         ``positions`` gives the ``(line, column)`` of cell ``i`` (XML); without it the
         row is a CSV line and cell ``i`` is at column ``i + 1``.
+
+        The common row is good: its empty cells are skipped (``EMPTY`` if optional) and
+        each other cell costs a dictionary look-up, or one read for a value not seen
+        before. At the first sign of a problem the row is checked again by
+        :meth:`_slow`, which finds and reports every problem in column order.
         """
-        outcomes = list(map(dict.get, self._good, cells))
-        # The cells not known good, found without a Python loop (nor __eq__ calls).
-        unknown = list(compress(self._range, map(is_, outcomes, repeat(None))))
-        if unknown or (
+        outcomes = self._blank.copy()
+        good = self._good
+        for i in compress(self._range, cells):  # the cells that are not empty
+            outcome = good[i].get(cells[i])
+            if outcome is None:
+                outcome = self._outcome(i, cells[i])
+                if type(outcome) is _Bad:
+                    return self._slow(cells, line, positions)
+            outcomes[i] = outcome
+        if not all(map(cells.__getitem__, self._required)) or (
             self._type >= 0
-            and _needs_description(outcomes[self._type])
+            and outcomes[self._type] is _OTHER
             and outcomes[self._description] is EMPTY
         ):
-            return self._slow(cells, outcomes, unknown, line, positions)
-        return self._entry(tuple(outcomes), line)
+            return self._slow(cells, line, positions)
+        return self._entry(outcomes, line)
 
-    def _entry(self, outcomes: tuple[Any, ...], line: int) -> Entry:
-        uln: str | _Empty = outcomes[self._uln] if self._uln >= 0 else EMPTY
-        mis: str | _Empty = outcomes[self._mis] if self._mis >= 0 else EMPTY
-        code: str | _Empty = outcomes[self._code] if self._code >= 0 else EMPTY
-        return Entry(
+    def _entry(self, outcomes: list[Any], line: int) -> Entry:
+        """The entry of a good row; its learner is built when asked for."""
+        uln: Any = outcomes[self._uln] if self._uln >= 0 else EMPTY
+        mis: Any = outcomes[self._mis] if self._mis >= 0 else EMPTY
+        code: Any = outcomes[self._code] if self._code >= 0 else EMPTY
+        return good_entry(
             line,
-            None,
-            (),
-            None,
-            mis if isinstance(mis, str) else None,
-            uln if isinstance(uln, str) else None,
-            code if isinstance(code, str) else None,
-            checked=(self._plan, outcomes),
+            None if mis is EMPTY else mis,
+            None if uln is EMPTY else uln,
+            None if code is EMPTY else code,
+            (self._plan, tuple(outcomes)),
         )
 
-    def _slow(
-        self,
-        cells: Sequence[str],
-        outcomes: list[Any],
-        unknown: list[int],
-        line: int,
-        positions: Locate | None,
-    ) -> Entry:
-        """Finish checking a row: read the cells at ``unknown``, learning their values."""
+    def _outcome(self, index: int, raw: str) -> Any:
+        """What cell ``raw`` of column ``index`` reads as (a ``_Bad`` if refused),
+        from the column's memories, or read and remembered."""
+        outcome: Any = self._bad[index].get(raw)
+        if outcome is not None:
+            return outcome
+        if not raw or raw.isspace():
+            outcome = _Bad(MissingValue("a value is required")) if self._mandatory[index] else EMPTY
+        else:
+            try:
+                outcome = self._readers[index](raw.strip())
+            except _ValidationError as exc:
+                outcome = _Bad(exc)
+        memory: dict[str, Any] = self._bad[index] if type(outcome) is _Bad else self._good[index]
+        if len(memory) >= _CACHE_LIMIT:
+            memory.clear()
+            if not self._mandatory[index]:
+                self._good[index][""] = EMPTY
+        memory[raw] = outcome
+        return outcome
+
+    def _slow(self, cells: Sequence[str], line: int, positions: Locate | None) -> Entry:
+        """Check a row cell by cell, reporting every problem in column order."""
+        outcomes = list(map(dict.get, self._good, cells))
         problems: list[Problem] = []
-        good, bad = self._good, self._bad
-        for i in unknown:
-            raw = cells[i]
-            outcome = bad[i].get(raw)
-            if outcome is None:
-                outcome = self._read(i, raw)
-                memory: dict[str, Any] = bad[i] if type(outcome) is _Bad else good[i]
-                if len(memory) >= _CACHE_LIMIT:
-                    memory.clear()
-                    if not self._mandatory[i]:
-                        good[i][""] = EMPTY
-                memory[raw] = outcome
+        for i in compress(self._range, map(is_, outcomes, repeat(None))):
+            outcome = self._outcome(i, cells[i])
             if type(outcome) is _Bad:
                 problems.append(self._problem(i, outcome.rule, outcome.kind, line, positions))
             outcomes[i] = outcome
         if (
             self._type >= 0
-            and _needs_description(outcomes[self._type])
+            and outcomes[self._type] is _OTHER
             and outcomes[self._description] is EMPTY
         ):
             problems.append(
@@ -257,18 +273,8 @@ class RowChecker:
                 )
             )
         if not problems:
-            return self._entry(tuple(outcomes), line)
+            return self._entry(outcomes, line)
         return self._bad_entry(cells, line, problems, outcomes)
-
-    def _read(self, index: int, raw: str) -> Any:
-        if not raw or raw.isspace():
-            if self._mandatory[index]:
-                return _Bad(MissingValue("a value is required"))
-            return EMPTY
-        try:
-            return self._readers[index](raw.strip())
-        except _ValidationError as exc:
-            return _Bad(exc)
 
     def _bad_entry(
         self,
@@ -348,9 +354,5 @@ class RowChecker:
         )
 
 
-_MISSING: Final = object()
-
-
-def _needs_description(outcome: object) -> bool:
-    """Whether a checked VerificationType cell needs OtherVerificationDescription."""
-    return isinstance(outcome, VerificationType) and outcome.needs_description
+_OTHER: Final = next(v for v in VerificationType if v.needs_description)
+"""The one VerificationType that needs OtherVerificationDescription (checked by identity)."""

@@ -36,6 +36,8 @@ _FUNCTIONS: Final[Mapping[Kind, str]] = {
 }
 _ROOTS: Final[Mapping[str, Kind]] = {layout.xml_root: kind for (kind, _), layout in LAYOUTS.items()}
 """The XML document element of each kind of file."""
+_LEARNER_FIELDS: Final = frozenset(name for layout in LAYOUTS.values() for name in layout.names)
+"""Every column name of every layout: the field elements the XML reader reads directly."""
 
 
 def _blank(text: str) -> bool:
@@ -235,12 +237,20 @@ class BatchReader:
         roots = [root for root, kind in _ROOTS.items() if self.kind in (None, kind)]
         header_fields = tuple(dict.fromkeys((*REQUEST_HEADER, *OUTPUT_HEADER)))
         events = _xmlio.parse(
-            chunks, roots=roots, header_fields=header_fields, count_field=XML_COUNT_FIELD
+            chunks,
+            roots=roots,
+            header_fields=header_fields,
+            count_field=XML_COUNT_FIELD,
+            learner_fields=_LEARNER_FIELDS,
         )
         checker: RowChecker | None = None
         try:
             for event in events:
-                if isinstance(event, _xmlio.FileProblem):
+                if type(event) is _xmlio.LearnerRecord and checker is not None:
+                    yield checker.check_mapping(
+                        event.values, event.line, event.position, event.problems
+                    )
+                elif isinstance(event, _xmlio.FileProblem):
                     self._file_problem("file", event.rule, event.line)
                 elif isinstance(event, _xmlio.HeaderRecord):
                     self._kind_of_root(event.root)

@@ -23,7 +23,8 @@ order; a missing element is an empty field. Attributes are ignored.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import re
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from typing import Any, Final, TypeAlias
 from xml.parsers import expat
 
@@ -66,10 +67,10 @@ class LearnerRecord:
 
     __slots__ = ("_positions", "column", "line", "problems", "segment", "values")
 
-    def __init__(self, line: int, column: int) -> None:
+    def __init__(self, line: int, column: int, values: dict[str, str] | None = None) -> None:
         self.line = line
         self.column = column
-        self.values: dict[str, str] = {}
+        self.values: dict[str, str] = {} if values is None else values
         self.problems: list[tuple[str, str, int, int]] = []
         self.segment: bytes | None = None
         """The element's bytes up to its end tag, when they were still at hand."""
@@ -143,6 +144,7 @@ def parse(
     roots: Sequence[str],
     header_fields: Sequence[str],
     count_field: str,
+    learner_fields: Collection[str] = (),
 ) -> Iterator[Event | FileProblem]:
     """Parse the XML text in ``chunks``, yielding the header, then each learner.
 
@@ -153,6 +155,17 @@ def parse(
 
     Values starting with an apostrophe are given back as
     :func:`uln.batch._csvio.restore` leaves them.
+
+    ``learner_fields`` are the names a learner's field elements may have. A run of
+    learners written plainly (``<Learner><Name>text</Name>...</Learner>``, names from
+    ``learner_fields``, no other markup) is read by :func:`_plain_learner` with string
+    methods instead of one parser callback per element, and the parser is given the
+    run as a comment of exactly the same characters, bytes and lines: it still checks
+    every character and keeps counting lines, columns and bytes as before. A run is
+    read this way only where the parser stands between two learners, outside any
+    comment, processing instruction or CDATA section; anything else in a learner
+    (attributes, comments, entities other than the predefined ones, whitespace
+    between fields, a repeated or unknown field) leaves it to the parser.
     """
     parser = expat.ParserCreate(encoding="utf-8")
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
@@ -183,13 +196,16 @@ def parse(
     field = ""  # the field element being read (depth 3 in Header, depth 4 in Learner)
     text: list[str] = []
     size = 0
+    stray = False  # stray text was reported and no tag has come since (a text run
+    # split between two chunks is one problem, not two)
 
     def where() -> Position:
         return parser.CurrentLineNumber, parser.CurrentColumnNumber + 1
 
     def start(name: str, _attributes: object) -> None:
         nonlocal depth, skip_below, section, header, learner, values, field, size, document
-        nonlocal learner_start
+        nonlocal learner_start, stray
+        stray = False
         depth += 1
         if learner is not None and not field and not skip_below:
             # A field of a learner (depth 4): the hot path.
@@ -254,7 +270,8 @@ def parse(
         skip_below = depth
 
     def end(_name: str) -> None:
-        nonlocal depth, skip_below, section, learner, field
+        nonlocal depth, skip_below, section, learner, field, stray
+        stray = False
         closing = depth
         depth -= 1
         if skip_below:
@@ -289,7 +306,7 @@ def parse(
             section = ""
 
     def characters(data: str) -> None:
-        nonlocal size
+        nonlocal size, stray
         if field and not skip_below:
             size += len(data)
             if size <= MAX_LINE_BYTES:
@@ -297,8 +314,9 @@ def parse(
             elif text:
                 text.clear()
             return
-        if skip_below or data.isspace():
+        if skip_below or data.isspace() or stray:
             return
+        stray = True
         if learner is not None:
             learner.problems.append(("row", "text outside the field elements", *where()))
         else:
@@ -315,14 +333,116 @@ def parse(
     parser.EndElementHandler = end
     parser.CharacterDataHandler = characters
 
+    plain_names = frozenset(learner_fields)
     fed = 0
+    # Where the parser's input so far ends: its line, the characters since the last
+    # line break, and whether it ended with a carriage return (half of a CRLF).
+    line, column, after_cr = 1, 0, False
+    tail_closed = True  # the last byte fed that is not whitespace is ">"
+    cdata = False  # "<![" was seen (a CDATA section): no fast path from there on
+    carry = b""  # the start of a learner whose end is in the next chunk
+
+    def feed(data: bytes) -> None:
+        nonlocal fed, line, column, after_cr, tail_closed
+        if not data:
+            return
+        parser.Parse(data, False)
+        fed += len(data)
+        line, column, after_cr = _advance(data, 0, len(data), line, column, after_cr)
+        stripped = data.rstrip(_XML_SPACE)
+        if stripped:
+            tail_closed = stripped[-1:] == b">"
+
+    def between_learners(trailing: int) -> bool:
+        """Whether the parser stands between learners in Learners, and has nothing
+        pending but the last ``trailing`` bytes of whitespace."""
+        return (
+            learner is None
+            and not field
+            and not skip_below
+            and depth == 2
+            and section == LEARNERS
+            and tail_closed
+            and parser.CurrentByteIndex >= fed - trailing
+        )
+
+    def feed_learners(data: bytes, final: bool) -> bytes:
+        """Feed ``data``, reading plain runs of learners directly; return what is
+        left for the next chunk (an unfinished learner)."""
+        pos = 0
+        marks = _Marks(data)
+        while True:
+            start = data.find(_OPEN, pos)
+            if start < 0:
+                break
+            end = data.find(_CLOSE, start)
+            if end < 0:
+                if not final and len(data) - start <= MAX_LINE_BYTES:
+                    feed(data[pos:start])
+                    return data[start:]
+                break
+            # The run of plain learners starting at ``start``.
+            found: list[tuple[int, int, dict[str, str]]] = []
+            at, stop = start, end
+            while not cdata:
+                values = _plain_learner(data, at + len(_OPEN), stop, plain_names, marks)
+                if values is None:
+                    break
+                found.append((at, stop, values))
+                after = stop + len(_CLOSE)
+                following = data.find(b"<", after)
+                if (
+                    following < 0
+                    or data[after:following].strip(_XML_SPACE)
+                    or not data.startswith(_OPEN, following)
+                ):
+                    break
+                stop = data.find(_CLOSE, following)
+                if stop < 0:
+                    break
+                at = following
+            before = data[pos:start]
+            feed(before)
+            if not found or not between_learners(len(before) - len(before.rstrip(_XML_SPACE))):
+                pos = end + len(_CLOSE)
+                feed(data[start:pos])
+                continue
+            run_end = found[-1][1] + len(_CLOSE)
+            # Each learner's line and column, counted as the parser counts them.
+            at_line, at_column, cr = line, column, after_cr
+            counted = start
+            plain_breaks = data.find(b"\r", start, run_end) < 0 and not after_cr
+            for at, stop, values in found:
+                if not plain_breaks:
+                    at_line, at_column, cr = _advance(data, counted, at, at_line, at_column, cr)
+                elif breaks := data.count(b"\n", counted, at):
+                    at_line += breaks
+                    line_start = data.rfind(b"\n", counted, at) + 1
+                    at_column = 0 if line_start == at else _characters(data, line_start, at)
+                else:
+                    at_column += _characters(data, counted, at)
+                record = LearnerRecord(at_line, at_column + 1, values)
+                record.segment = data[at:stop]
+                emit(record)
+                counted = at
+            run = data[start:run_end]
+            feed(b"<!--" + run[4:-3].replace(b"-", b"_") + b"-->")
+            pos = run_end
+        feed(data[pos:])
+        return b""
+
     try:
         for chunk in chunks:
-            data = chunk.encode("utf-8", "surrogatepass")
-            previous, previous_at = current, current_at
+            encoded = chunk.encode("utf-8", "surrogatepass")
+            if b"<![" in encoded or b"<![" in current[-2:] + encoded[:2]:
+                cdata = True  # a CDATA section may be open: the parser reads the rest
+            data = carry + encoded
+            previous, previous_at = current[: fed - current_at], current_at
             current, current_at = data, fed
-            fed += len(data)
-            parser.Parse(data, False)
+            if plain_names:
+                carry = feed_learners(data, False)
+            else:
+                feed(data)
             # Just past the last parse event: bytes beyond it are one unfinished token.
             if fed - parser.CurrentByteIndex > _TOKEN_LIMIT:
                 raise BatchError(
@@ -332,6 +452,10 @@ def parse(
             if out:
                 yield from out
                 out.clear()
+        if carry:
+            previous, previous_at = current[: fed - current_at], current_at
+            current, current_at = carry, fed
+            feed_learners(carry, True)
         parser.Parse(b"", True)
     except expat.ExpatError as exc:
         reason = expat.errors.messages.get(exc.code, "not well-formed")
@@ -341,6 +465,104 @@ def parse(
             f"{exc.args[0]} is not allowed in a batch file", line=parser.CurrentLineNumber
         ) from None
     yield from out
+
+
+_OPEN: Final = f"<{LEARNER}>".encode()
+_CLOSE: Final = f"</{LEARNER}>".encode()
+_XML_SPACE: Final = b" \t\r\n"
+_ENTITY: Final = re.compile(r"&(?!(?:amp|lt|gt|quot|apos|#13);)")
+"""An ``&`` that does not start a reference :func:`_plain_learner` decodes."""
+_REFERENCES: Final = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"))
+
+
+def _advance(
+    data: bytes, begin: int, end: int, line: int, column: int, after_cr: bool
+) -> tuple[int, int, bool]:
+    """The position after ``data[begin:end]`` from ``(line, column)``, counting line
+    breaks (``\\n``, ``\\r\\n``, ``\\r``) and characters as the parser does; ``after_cr``
+    says the text before ended with ``\\r``, so that a ``\\n`` starting it ends no line."""
+    if begin >= end:
+        return line, column, after_cr
+    breaks = data.count(b"\n", begin, end)
+    if data.find(b"\r", begin, end) >= 0:
+        breaks += data.count(b"\r", begin, end) - data.count(b"\r\n", begin, end)
+        if after_cr and data[begin] == 0x0A:
+            breaks -= 1
+        after_cr = data[end - 1] == 0x0D
+    else:
+        after_cr = False
+    if breaks:
+        cut = max(data.rfind(b"\n", begin, end), data.rfind(b"\r", begin, end)) + 1
+        return line + breaks, _characters(data, cut, end), after_cr
+    return line, column + _characters(data, begin, end), after_cr
+
+
+def _characters(data: bytes, begin: int, end: int) -> int:
+    """How many characters ``data[begin:end]`` holds (expat counts columns so)."""
+    part = data[begin:end]
+    if part.isascii():
+        return len(part)
+    return len(part.decode("utf-8", "replace"))
+
+
+class _Marks:
+    """Which rarer characters a chunk holds, so that its learners skip looking for them."""
+
+    __slots__ = ("amp", "apostrophe", "bracket", "cr")
+
+    def __init__(self, data: bytes) -> None:
+        self.amp = b"&" in data
+        self.cr = b"\r" in data
+        self.apostrophe = b"'" in data
+        self.bracket = b"]]>" in data
+
+
+def _plain_learner(
+    data: bytes, begin: int, end: int, names: frozenset[str], marks: _Marks
+) -> dict[str, str] | None:
+    """The fields of ``data[begin:end]``, a learner's content, if it is nothing but
+    ``<Name>text</Name>`` elements with distinct names from ``names``, else ``None``.
+
+    The text is what the parser would give: line breaks as ``\n``, the predefined
+    entities and ``&#13;`` decoded, and :func:`~uln.batch._csvio.restore` applied.
+    """
+    if end - begin > MAX_LINE_BYTES:
+        return None
+    try:
+        content = data[begin:end].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    pieces = content.split("<")
+    if pieces[0] or len(pieces) < 3 or len(pieces) % 2 == 0:
+        return None
+    opened = pieces[1::2]
+    flat = ">".join(opened).split(">")
+    if len(flat) != 2 * len(opened):
+        return None  # a ">" in a text, or not a plain start tag
+    tags = flat[0::2]
+    if "".join(pieces[2::2]) != "/" + ">/".join(tags) + ">" or not names.issuperset(tags):
+        return None
+    texts = flat[1::2]
+    if marks.bracket and "]]>" in content:
+        return None
+    if marks.cr and "\r" in content:  # as the parser does, before references are decoded
+        texts = [text.replace("\r\n", "\n").replace("\r", "\n") for text in texts]
+    if marks.amp and "&" in content:
+        if _ENTITY.search(content):
+            return None
+        texts = [_decode(text) if "&" in text else text for text in texts]
+    if marks.apostrophe and "'" in content:
+        texts = [restore(text) if text[:1] == "'" else text for text in texts]
+    values = dict(zip(tags, texts, strict=True))
+    if len(values) != len(tags):
+        return None  # a field given twice: the parser reports it
+    return values
+
+
+def _decode(text: str) -> str:
+    for reference, character in _REFERENCES:
+        text = text.replace(reference, character)
+    return text.replace("&#13;", "\r").replace("&amp;", "&")
 
 
 def escape(text: str) -> str:
