@@ -416,7 +416,7 @@ def test_normalise_name_raises_only_our_errors(text: str) -> None:
     assert unicodedata.is_normalized("NFC", display)
 
 
-@given(TEXT)
+@given(TEXT | name_strategy().map(str.upper) | name_strategy().map(lambda n: f" mr {n}  "))
 @example("D\u1fefArcy")
 @example("O\u2028Brien")
 @example("Mr - John")
@@ -424,8 +424,7 @@ def test_normalise_is_idempotent_and_keeps_the_key(text: str) -> None:
     try:
         display = normalise_name(text)
     except errors.ValidationError:
-        assume(False)
-        return
+        return  # most arbitrary text is no name: refusing it is the other right answer
     assert normalise_name(display) == display
     assert name_key(display) == name_key(text)
 

@@ -12,6 +12,14 @@ __all__ = ["query_keys", "record_keys", "swapped_digits"]
 
 
 def record_keys(r: MatchRecord) -> list[str]:
+    """The keys a record is filed under."""
+    keys = _keys(r)
+    if r.family is not None:
+        keys.append(f"K{r.family.code}")
+    return keys
+
+
+def _keys(r: MatchRecord) -> list[str]:
     keys: list[str] = []
     given, family, dob = r.given, r.family, r.dob
     if family is not None and dob is not None and given is not None:
@@ -38,8 +46,6 @@ def record_keys(r: MatchRecord) -> list[str]:
             keys.append(f"H{given.block}|{dob.year}")
     if r.postcode is not None:
         keys.append(f"U{r.postcode.unit}")
-    if family is not None:
-        keys.append(f"K{family.code}")
     return keys
 
 
@@ -50,8 +56,16 @@ def swapped_digits(dob: DateInfo) -> str | None:
 
 
 def query_keys(r: MatchRecord) -> list[str]:
+    """The keys a search looks under: the record's own and their variants.
+
+    The family name alone (K) is looked up only for a record without a date of birth
+    or a postcode: one with both is found through them, and K would add many pairs
+    that no other key found because nothing else agrees.
+    """
     given, family, dob = r.given, r.family, r.dob
-    keys = record_keys(r)
+    keys = _keys(r)
+    if family is not None and (dob is None or r.postcode is None):
+        keys.append(f"K{family.code}")
     if given is not None and family is not None:
         if dob is not None:
             keys.append(f"F{given.code}|{dob.year}|{family.initial}")

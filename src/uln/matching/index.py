@@ -26,7 +26,10 @@ compact prepared form; records can be added and removed one at a time.
 from __future__ import annotations
 
 import gc
+from array import array
+from bisect import bisect_left, bisect_right
 from collections.abc import Hashable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -52,7 +55,8 @@ BLOCKING_KEYS: Final[dict[str, str]] = {
     "S": "family name (phonetic) and year of birth (coarse)",
     "H": "given name (alias group or phonetic) and year of birth (coarse)",
     "U": "postcode alone (coarse)",
-    "K": "family name (phonetic) alone (coarse)",
+    "K": "family name (phonetic) alone (coarse; searched for a record lacking a date of birth "
+    "or a postcode)",
 }
 """The blocking keys every record is filed under [ours]. A search also looks under
 variants: given and family names swapped (F, N), each previous family name in place of
@@ -70,8 +74,33 @@ MAX_BLOCK: Final = 1_000
 _COARSE: Final = frozenset("BSHUK")
 
 
-def _hashes(keys: list[str]) -> list[int]:
-    return [hash(key) for key in keys]
+def _coarse_caps(no_given: bool, no_family: bool, limit: int) -> dict[str, int]:
+    caps = dict.fromkeys(_COARSE, COARSE_BLOCK)
+    # a coarse key stands in for a missing name: searched up to the limit of other keys
+    if no_given or no_family:
+        caps["B"] = limit
+    if no_given:
+        caps["S"] = limit
+    if no_family:
+        caps["H"] = limit
+    return caps
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the garbage collector for a bulk job, and restore it afterwards.
+
+    Building an index, deduplicating or linking makes many small long-lived objects and
+    no reference cycles: the collector's passes would walk them again and again (about
+    a quarter of the time of a deduplication) and free nothing.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 @attrs.frozen
@@ -103,7 +132,8 @@ class CandidateIndex:
     the index is built, so that the garbage collector's full passes do not walk every
     record during searches (they otherwise add tens of milliseconds now and then).
     The index itself never touches the collector's settings except while it is built
-    by :meth:`from_records`, which pauses collection and restores it afterwards.
+    by :meth:`from_records` (and while :meth:`Matcher.dedupe` and :meth:`Matcher.link`
+    run), which pause collection and restore it afterwards.
 
     >>> index = CandidateIndex()
     >>> index.add(1, {"given_name": "Jo", "family_name": "Bloggs"})
@@ -122,6 +152,13 @@ class CandidateIndex:
         self._records: list[MatchRecord | None] = []
         self._slots: dict[Hashable, int] = {}
         self._blocks: dict[int, int | list[int]] = {}
+        # the largest block searched for each kind of coarse key (others: max_block), by
+        # whether the record lacks a given name and whether it lacks a family name
+        self._caps: Final = {
+            (no_given, no_family): _coarse_caps(no_given, no_family, max_block)
+            for no_given in (False, True)
+            for no_family in (False, True)
+        }
 
     @classmethod
     def from_records(
@@ -138,14 +175,8 @@ class CandidateIndex:
         """
         index = cls(matcher=matcher, max_block=max_block)
         items = records.items() if isinstance(records, Mapping) else records
-        collecting = gc.isenabled()
-        gc.disable()  # many small long-lived objects: collections would only slow this down
-        try:
-            for key, row in items:
-                index.add(key, row)
-        finally:
-            if collecting:
-                gc.enable()
+        with _collector_paused():
+            index._add_rows(items)
         return index
 
     def __len__(self) -> int:
@@ -171,22 +202,58 @@ class CandidateIndex:
         if key in self._slots:
             self.remove(key)
         record = match_record(row)
+        self.frequencies.add(record)
+        self._file(key, record)
+
+    def _file(self, key: Hashable, record: MatchRecord) -> None:
+        # file a new record under its blocking keys (its term frequencies are counted)
         slot = len(self._records)
         self._records.append(record)
         self._ids.append(key)
         self._slots[key] = slot
-        self.frequencies.add(record)
         blocks = self._blocks
         for text in _record_keys(record):
             block_key = hash(text)
-            current = blocks.get(block_key)
-            if current is None:
-                blocks[block_key] = slot
-            elif isinstance(current, int):
+            # a block of one record holds its slot (an int), a larger one a list of slots
+            current = blocks.setdefault(block_key, slot)
+            if current is slot:
+                continue  # a new block (or the same key twice)
+            if isinstance(current, int):
                 if current != slot:
                     blocks[block_key] = [current, slot]
             elif current[-1] != slot:
                 current.append(slot)
+
+    def _add_rows(self, items: Iterable[tuple[Any, Any]]) -> None:
+        # add() for many rows: the name counts are added up once at the end
+        tf = self.frequencies
+        given: list[str] = []
+        family: list[str] = []
+        added = 0
+        slots, file = self._slots, self._file
+
+        def count() -> None:
+            nonlocal added
+            tf._add_counts(given, family, added)
+            given.clear()
+            family.clear()
+            added = 0
+
+        try:
+            for key, row in items:
+                if key in slots:  # a replacement: as add() does it, counts up to date
+                    count()
+                    self.add(key, row)
+                    continue
+                record = match_record(row)
+                if record.given is not None:
+                    given.append(record.given.key)
+                if record.family is not None:
+                    family.append(record.family.key)
+                added += 1
+                file(key, record)
+        finally:
+            count()
 
     def remove(self, key: Hashable) -> None:
         """Remove the record filed under ``key`` (``KeyError`` if none)."""
@@ -207,27 +274,18 @@ class CandidateIndex:
                     blocks[block_key] = current[0]
 
     def _candidate_slots(self, record: MatchRecord, used: set[int] | None = None) -> set[int]:
-        blocks = self._blocks
+        get = self._blocks.get
         found: set[int] = set()
         limit = self.max_block
-        no_given = record.given is None
-        no_family = record.family is None
+        caps = self._caps[record.given is None, record.family is None].get
         for text in _query_keys(record):
             block_key = hash(text)
-            current = blocks.get(block_key)
+            current = get(block_key)
             if current is None:
                 continue
-            cap = limit
-            kind = text[0]
-            if kind in _COARSE and not (
-                (kind == "B" and (no_given or no_family))
-                or (kind == "S" and no_given)
-                or (kind == "H" and no_family)
-            ):
-                cap = COARSE_BLOCK
             if isinstance(current, int):
                 found.add(current)
-            elif len(current) <= cap:
+            elif len(current) <= caps(text[0], limit):
                 found.update(current)
             else:
                 continue
@@ -239,12 +297,11 @@ class CandidateIndex:
         """The records that share a blocking key with ``query``, as ``(id, record)`` pairs."""
         record = match_record(query)
         records, ids = self._records, self._ids
-        out = []
-        for slot in sorted(self._candidate_slots(record)):
-            candidate = records[slot]
-            if candidate is not None and candidate is not record:
-                out.append((ids[slot], candidate))
-        return out
+        return [
+            (ids[slot], candidate)
+            for slot in sorted(self._candidate_slots(record))
+            if (candidate := records[slot]) is not None and candidate is not record
+        ]
 
     def slots(self) -> Iterator[tuple[int, Hashable, MatchRecord]]:
         """Every record as ``(slot, id, record)``, in the order they were added."""
@@ -259,24 +316,24 @@ class CandidateIndex:
         were added.
         """
         records, ids = self._records, self._ids
-        used_by: dict[int, set[int]] = {}
+        # what each record's search found after it, sorted, in compact arrays (a few
+        # hundred bytes a record): the later records look themselves up there
+        found_after: dict[int, array[int]] = {}
         for slot, record in enumerate(records):
             if record is None:
                 continue
-            used: set[int] = set()
-            found = self._candidate_slots(record, used)
-            used_by[slot] = used
-            stored: set[int] | None = None
+            found = sorted(self._candidate_slots(record))
+            found_after[slot] = array("i", found[bisect_right(found, slot) :])
             out = []
-            for other in sorted(found):
+            for other in found:
                 candidate = records[other]
                 if candidate is None or other == slot:
                     continue
                 if other < slot:
-                    # already paired when the other record was searched, if it found us
-                    if stored is None:
-                        stored = set(_hashes(_record_keys(record)))
-                    if not stored.isdisjoint(used_by[other]):
+                    # already paired when the other record was searched, if it found this one
+                    after = found_after[other]
+                    at = bisect_left(after, slot)
+                    if at < len(after) and after[at] == slot:
                         continue
                 out.append((ids[other], candidate))
             yield ids[slot], record, out

@@ -295,9 +295,24 @@ class TermFrequencies:
     def from_records(cls, records: Iterable[MatchRecord]) -> TermFrequencies:
         """Count the name keys of ``records``."""
         tf = cls()
+        given: list[str] = []
+        family: list[str] = []
+        total = 0
         for record in records:
-            tf.add(record)
+            total += 1
+            if record.given is not None:
+                given.append(record.given.key)
+            if record.family is not None:
+                family.append(record.family.key)
+        tf._add_counts(given, family, total)
         return tf
+
+    def _add_counts(self, given: Iterable[str], family: Iterable[str], total: int) -> None:
+        # add() for many records at once: their given and family name keys, their number
+        self.given.update(given)
+        self.family.update(family)
+        object.__setattr__(self, "total", self.total + total)
+        self._cache.clear()
 
     def add(self, record: MatchRecord, sign: int = 1) -> None:
         """Count one more record (or one fewer with ``sign=-1``)."""
@@ -662,22 +677,21 @@ class Matcher:
         """
         q = match_record(query)
         scored: list[tuple[float, Hashable, MatchRecord]] = []
-        count = 0
         possible = self._possible_weight
         tf: TermFrequencies | None
-        pool: Iterable[tuple[Hashable, MatchRecord]]
+        pool: list[tuple[Hashable, MatchRecord]]
         if isinstance(candidates, Mapping):
             tf = None
-            pool = ((key, match_record(row)) for key, row in candidates.items())
+            pool = [(key, match_record(row)) for key, row in candidates.items()]
         else:
             tf = candidates.frequencies
             pool = candidates.candidates(q)
+        weigh = self._weigh
         for key, record in pool:
-            count += 1
-            weight = self._weigh(q, record, tf)
+            weight = weigh(q, record, tf)
             if weight >= possible:
                 scored.append((weight, key, record))
-        return self._outcome(q, scored, count, tf)
+        return self._outcome(q, scored, len(pool), tf)
 
     def _outcome(
         self,
@@ -727,24 +741,26 @@ class Matcher:
         >>> print([(x.left_id, x.right_id, x.is_match) for x in links])
         [('a', 'b', True)]
         """
-        from uln.matching.index import CandidateIndex
+        from uln.matching.index import CandidateIndex, _collector_paused
 
-        index = CandidateIndex.from_records(right, matcher=self)
-        left_records = [(key, match_record(row)) for key, row in left.items()]
-        tf = TermFrequencies.from_records(r for _, r in left_records)
-        tf.given.update(index.frequencies.given)
-        tf.family.update(index.frequencies.family)
-        object.__setattr__(tf, "total", tf.total + index.frequencies.total)
-        floor = _weight_of(self.config.possible_threshold if threshold is None else threshold)
         out: list[Link] = []
-        for key, record in left_records:
-            found = []
-            for other, candidate in index.candidates(record):
-                weight = self._weigh(record, candidate, tf)
-                if weight >= floor:
-                    found.append((weight, other))
-            found.sort(key=lambda item: -item[0])
-            out.extend(self._link(key, other, weight) for weight, other in found)
+        with _collector_paused():  # many long-lived objects, no cycles
+            index = CandidateIndex.from_records(right, matcher=self)
+            left_records = [(key, match_record(row)) for key, row in left.items()]
+            tf = TermFrequencies.from_records(r for _, r in left_records)
+            tf.given.update(index.frequencies.given)
+            tf.family.update(index.frequencies.family)
+            object.__setattr__(tf, "total", tf.total + index.frequencies.total)
+            floor = _weight_of(self.config.possible_threshold if threshold is None else threshold)
+            weigh, make_link, candidates = self._weigh, self._link, index.candidates
+            for key, record in left_records:
+                found = []
+                for other, candidate in candidates(record):
+                    weight = weigh(record, candidate, tf)
+                    if weight >= floor:
+                        found.append((weight, other))
+                found.sort(key=lambda item: -item[0])
+                out.extend(make_link(key, other, weight) for weight, other in found)
         return out
 
     def dedupe(self, records: Mapping[Any, Any], *, threshold: float | None = None) -> list[Link]:
@@ -762,20 +778,42 @@ class Matcher:
         >>> print([(x.left_id, x.right_id) for x in Matcher().dedupe(rows)])
         [(1, 2)]
         """
-        from uln.matching.index import CandidateIndex
+        from operator import attrgetter
 
-        index = CandidateIndex.from_records(records, matcher=self)
-        tf = index.frequencies
-        floor = _weight_of(self.config.possible_threshold if threshold is None else threshold)
+        from uln.matching.index import CandidateIndex, _collector_paused
+
         out: list[Link] = []
-        for key, record, candidates in index.pairs():
-            found = []
-            for other, candidate in candidates:
-                weight = self._weigh(record, candidate, tf)
-                if weight >= floor:
-                    found.append((weight, other))
-            found.sort(key=lambda item: -item[0])
-            out.extend(self._link(key, other, weight) for weight, other in found)
+        with _collector_paused():  # many long-lived objects, no cycles
+            index = CandidateIndex.from_records(records, matcher=self)
+            tf = index.frequencies
+            floor = _weight_of(self.config.possible_threshold if threshold is None else threshold)
+            # a pair's weight depends only on the prepared values of its records (and on tf,
+            # fixed here), so records with the same values (duplicates: common) share a class
+            # and each pair of classes is weighed once, when one of them holds several records
+            values = attrgetter(*(field.name for field in attrs.fields(MatchRecord)))
+            classes: dict[Any, int] = {}
+            class_of = {r: classes.setdefault(values(r), len(classes)) for _, _, r in index.slots()}
+            sizes = Counter(class_of.values())
+            shared = {r for r, c in class_of.items() if sizes[c] > 1}
+            n = len(classes)
+            memo: dict[int, float] = {}
+            weigh, make_link = self._weigh, self._link
+            for key, record, candidates in index.pairs():
+                found = []
+                many = record in shared
+                row = class_of[record] * n
+                for other, candidate in candidates:
+                    if many or candidate in shared:
+                        pair = row + class_of[candidate]
+                        weight = memo.get(pair)
+                        if weight is None:
+                            weight = memo[pair] = weigh(record, candidate, tf)
+                    else:
+                        weight = weigh(record, candidate, tf)
+                    if weight >= floor:
+                        found.append((weight, other))
+                found.sort(key=lambda item: -item[0])
+                out.extend(make_link(key, other, weight) for weight, other in found)
         return out
 
     def _link(self, left: Hashable, right: Hashable, weight: float) -> Link:

@@ -230,7 +230,14 @@ def given_name_info(text: object) -> NameInfo | None:
     >>> given_name_info("Sir") is None, given_name_info("Sir John").key
     (True, 'JOHN')
     """
-    info = name_info(text)
+    if not isinstance(text, str):
+        return None
+    return _given_name_info(text)
+
+
+@lru_cache(maxsize=1 << 20)
+def _given_name_info(text: str) -> NameInfo | None:
+    info = _name_info(text)
     if info is not None and all(part in _names.TITLES for part in info.key.split()):
         return None
     return info
@@ -314,6 +321,8 @@ def date_info(value: object) -> DateInfo | None:
     >>> date_info("yesterday") is None
     True
     """
+    if type(value) is _dt.date:
+        return _date_info_of_date(value)
     if isinstance(value, _dt.datetime):
         value = value.date()
     if isinstance(value, _dt.date):
@@ -321,6 +330,11 @@ def date_info(value: object) -> DateInfo | None:
     if isinstance(value, str):
         return _date_info_of_text(value)
     return None
+
+
+@lru_cache(maxsize=1 << 16)
+def _date_info_of_date(value: _dt.date) -> DateInfo | None:
+    return _date_info_of_parts((value.year, value.month, value.day))
 
 
 @lru_cache(maxsize=1 << 16)
@@ -389,6 +403,8 @@ def gender_code(value: object) -> int:
     >>> gender_code("female"), gender_code(1), gender_code("t2227949966"), gender_code(None)
     (2, 1, 0, 0)
     """
+    if type(value) is int:
+        return _GENDER_CODES.get(value, 0)
     if value is None or isinstance(value, bool):
         return 0
     if isinstance(value, int):
@@ -498,15 +514,16 @@ def match_record(row: Any) -> MatchRecord:
         previous = tuple(dict.fromkeys(i for i in infos if i is not None))
         if len(previous) == 2 and previous[0].key == previous[1].key:
             previous = previous[:1]
+    # positional (faster than keywords): the order of MatchRecord's fields
     return MatchRecord(
-        given=given_name_info(given),
-        family=name_info(family),
-        dob=date_info(dob),
-        gender=gender_code(gender),
-        postcode=postcode_info(postcode),
-        previous=previous,
-        email=None if email is None else _email_of(email),
-        place_of_birth=None if place is None else text_info(place),
-        school_at_16=None if school is None else text_info(school),
-        middle_names=None if middle is None else name_info(middle),
+        None if given is None else given_name_info(given),
+        None if family is None else name_info(family),
+        None if dob is None else date_info(dob),
+        0 if gender is None else gender_code(gender),
+        None if postcode is None else postcode_info(postcode),
+        previous,
+        None if email is None else _email_of(email),
+        None if place is None else text_info(place),
+        None if school is None else text_info(school),
+        None if middle is None else name_info(middle),
     )

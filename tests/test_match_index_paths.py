@@ -1,0 +1,219 @@
+"""The fast paths of blocking and deduplication give what the plain definitions give.
+
+* Building an index in bulk (``from_records``) files and counts exactly as adding the
+  records one at a time does, also when an id comes twice.
+* A search finds the records of the blocks its query keys name (coarse and oversized
+  blocks left out as documented), and ``pairs`` yields each pair that either record's
+  search finds exactly once, at the first record that finds the other.
+* ``dedupe`` (which weighs each pair of identical prepared values once) gives the links
+  that weighing every candidate pair gives.
+* ``match_record`` (cached given names, dates and genders, positional construction)
+  gives the record that the field functions give.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import attrs
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from uln.matching import CandidateIndex, Matcher, TermFrequencies
+from uln.matching._keys import query_keys, record_keys
+from uln.matching.index import _COARSE, COARSE_BLOCK
+from uln.matching.matcher import _weight_of
+from uln.matching.normalise import (
+    MatchRecord,
+    date_info,
+    gender_code,
+    match_record,
+    name_info,
+    postcode_info,
+)
+
+MATCHER = Matcher()
+
+# few values, so that records share blocks and often repeat one another exactly
+rows = st.fixed_dictionaries(
+    {},
+    optional={
+        "given_name": st.sampled_from(["Jo", "Joe", "Dafydd", "Dai", "Sam", "Sir", "", "x"]),
+        "family_name": st.sampled_from(["Bloggs", "Blogs", "Jones", "Smith", "Smyth", ""]),
+        "date_of_birth": st.sampled_from(
+            ["2001-02-03", "2001-03-02", "03/02/2001", "2001-02-30", "", dt.date(2001, 2, 4)]
+        ),
+        "postcode": st.sampled_from(["CV4 9EE", "cv49ef", "75001", "ZZ99 9ZZ", ""]),
+        "gender": st.sampled_from([0, 1, 2, "F", "male", True, None]),
+        "previous_family_name": st.sampled_from(["Smith", "Jones", None]),
+        "email": st.sampled_from(["jo@example.com", "joe.b@example.com", None]),
+    },
+)
+keyed_rows = st.lists(st.tuples(st.integers(0, 30), rows), max_size=40)
+
+
+def _state(index: CandidateIndex) -> tuple[Any, ...]:
+    tf = index.frequencies
+    blocks = {k: v if isinstance(v, int) else list(v) for k, v in index._blocks.items()}
+    return (
+        blocks,
+        index._ids,
+        index._slots,
+        +tf.given,
+        +tf.family,
+        tf.total,
+        [index._records[s] is None for s in range(len(index._records))],
+    )
+
+
+@given(keyed_rows, st.sampled_from([1, 2, 1000]))
+@settings(max_examples=150, deadline=None)
+def test_bulk_build_is_adding_one_at_a_time(items: list[tuple[int, Any]], limit: int) -> None:
+    bulk = CandidateIndex.from_records(items, matcher=MATCHER, max_block=limit)
+    one = CandidateIndex(matcher=MATCHER, max_block=limit)
+    for key, row in items:
+        one.add(key, row)
+    assert _state(bulk) == _state(one)
+
+
+def _found(index: CandidateIndex, record: MatchRecord) -> set[int]:
+    # the plain definition of the blocks a search looks in
+    found: set[int] = set()
+    for text in query_keys(record):
+        block = index._blocks.get(hash(text))
+        if block is None:
+            continue
+        slots = [block] if isinstance(block, int) else block
+        kind = text[0]
+        cap = index.max_block
+        stands_in = (
+            (kind == "B" and (record.given is None or record.family is None))
+            or (kind == "S" and record.given is None)
+            or (kind == "H" and record.family is None)
+        )
+        if kind in _COARSE and not stands_in:
+            cap = COARSE_BLOCK
+        if len(slots) == 1 or len(slots) <= cap:
+            found.update(slots)
+    return found
+
+
+@given(keyed_rows, st.sampled_from([1, 2, 1000]), st.lists(st.integers(0, 30), max_size=5))
+@settings(max_examples=150, deadline=None)
+def test_candidates_and_pairs_are_the_plain_definitions(
+    items: list[tuple[int, Any]], limit: int, removed: list[int]
+) -> None:
+    index = CandidateIndex.from_records(items, matcher=MATCHER, max_block=limit)
+    for key in removed:
+        if key in index:
+            index.remove(key)
+    live = list(index.slots())
+    slot_of = {key: slot for slot, key, _ in live}
+    for slot, _, record in live:
+        # blocks hold the records filed under their keys
+        for text in record_keys(record):
+            block = index._blocks[hash(text)]
+            assert slot in ([block] if isinstance(block, int) else block)
+        # a record searched for does not find itself
+        expected = [index._ids[s] for s in sorted(_found(index, record)) if s != slot]
+        assert [k for k, _ in index.candidates(record)] == expected
+    for _, row in items:
+        expected = [index._ids[s] for s in sorted(_found(index, match_record(row)))]
+        assert [k for k, _ in index.candidates(row)] == expected
+    found = {slot: _found(index, record) for slot, _, record in live}
+    seen = []
+    for (slot, key, record), (key_2, record_2, out) in zip(live, index.pairs(), strict=True):
+        assert (key, record) == (key_2, record_2)
+        others = [slot_of[other] for other, _ in out]
+        assert others == sorted(others)
+        for other in others:
+            assert other != slot
+            assert other in found[slot]
+            assert other > slot or slot not in found[other]  # not already paired
+            seen.append(frozenset((slot, other)))
+    expected_pairs = {frozenset((a, b)) for a in found for b in found[a] if b != a}
+    assert len(seen) == len(set(seen)) == len(expected_pairs)
+    assert set(seen) == expected_pairs
+
+
+@given(st.lists(rows, max_size=40), st.sampled_from([None, 0.0, 0.5]))
+@settings(max_examples=100, deadline=None)
+def test_dedupe_weighs_as_every_pair_would(records: list[Any], threshold: float | None) -> None:
+    data = dict(enumerate(records))
+    index = CandidateIndex.from_records(data, matcher=MATCHER)
+    floor = _weight_of(MATCHER.config.possible_threshold if threshold is None else threshold)
+    expected = []
+    for key, record, candidates in index.pairs():
+        found = []
+        for other, candidate in candidates:
+            weight = MATCHER._weigh(record, candidate, index.frequencies)
+            if weight >= floor:
+                found.append((weight, other))
+        found.sort(key=lambda item: -item[0])
+        expected.extend(MATCHER._link(key, other, weight) for weight, other in found)
+    assert MATCHER.dedupe(data, threshold=threshold) == expected
+
+
+@given(st.lists(rows, max_size=30))
+@settings(max_examples=50, deadline=None)
+def test_term_frequencies_in_bulk(records: list[Any]) -> None:
+    prepared = [match_record(r) for r in records]
+    one = TermFrequencies()
+    for record in prepared:
+        one.add(record)
+    bulk = TermFrequencies.from_records(iter(prepared))
+    assert (+bulk.given, +bulk.family, bulk.total) == (+one.given, +one.family, one.total)
+
+
+@given(
+    rows,
+    st.sampled_from(["", "Sir John", "Mr", "  ", None, 5]),
+    st.sampled_from([dt.datetime(2001, 2, 3, 4, 5), dt.date(1999, 12, 31), "2001-02-03"]),
+    st.sampled_from([1, 2, 3, -1, True, False, "2", 2.0, None]),
+)
+def test_match_record_is_its_field_functions(
+    row: dict[str, Any], given_name: Any, dob: Any, gender: Any
+) -> None:
+    row = {**row, "GivenName": given_name, "DateOfBirth": dob, "Gender": gender}
+    record = match_record(row)
+
+    def pick(*names: str) -> Any:
+        for name in names:
+            value = row.get(name)
+            if value is not None and not (type(value) is str and not value):
+                return value
+        return None
+
+    given_info = name_info(pick("given_name", "GivenName"))
+    if given_info is not None and given_info.key in ("SIR", "MR"):
+        given_info = None
+    assert record.given is given_info
+    assert record.family is name_info(pick("family_name"))
+    assert record.dob is date_info(pick("date_of_birth", "DateOfBirth"))
+    assert record.gender == gender_code(pick("gender", "Gender"))
+    assert record.postcode is postcode_info(pick("postcode"))
+    assert record.email == pick("email")
+    assert record.place_of_birth is None
+
+
+def test_match_record_builds_fields_in_order() -> None:
+    # match_record passes MatchRecord's fields by position
+    names = [field.name for field in attrs.fields(MatchRecord)]
+    assert names == [
+        "given",
+        "family",
+        "dob",
+        "gender",
+        "postcode",
+        "previous",
+        "email",
+        "place_of_birth",
+        "school_at_16",
+        "middle_names",
+    ]
+    record = match_record({"given_name": "Jo", "previous_family_name": "Smith", "gender": 2})
+    assert record.given is not None
+    assert record.given.key == "JO"
+    assert [p.key for p in record.previous] == ["SMITH"]
+    assert record.gender == 2
