@@ -787,3 +787,29 @@ def test_a_rare_family_name_alone_brings_records_together() -> None:
     }
     crowded = CandidateIndex.from_records(crowd)
     assert crowded.candidates({"given_name": "Zebedee", "family_name": "Smith"}) == []
+
+
+def test_comparison_caches_hold_nothing_the_garbage_collector_walks() -> None:
+    # a long-lived matcher in a service: full collections must not walk its caches
+    import gc
+
+    matcher = Matcher()
+    rows = [
+        {"given_name": g, "family_name": f, "date_of_birth": d, "place_of_birth": "Cardiff"}
+        for g, f, d in [
+            ("Jo", "Bloggs", "2001-02-03"),
+            ("Joe", "Blogs", "2001-03-02"),
+            ("Sam", "Smith", "1999-01-01"),
+            ("Samuel", "Smyth", "1999-01-11"),
+        ]
+    ]
+    for a in rows:
+        for b in rows:
+            matcher.compare(a, b)
+            matcher.dedupe({1: a, 2: b})
+    gc.collect()
+    caches = [value for name, value in vars(matcher).items() if name.endswith("_cache") and value]
+    assert caches
+    for cache in caches:
+        assert not any(gc.is_tracked(key) for key in cache)
+        assert not any(gc.is_tracked(value) for value in cache.values())

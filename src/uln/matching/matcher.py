@@ -395,12 +395,12 @@ class Matcher:
         self._optional = any(
             name in c for name in ("email", "place_of_birth", "school_at_16", "middle_names")
         )
-        self._given_cache: dict[tuple[Any, Any], str] = {}
-        self._family_cache: dict[tuple[Any, Any], str] = {}
-        self._cross_cache: dict[tuple[Any, Any], str] = {}
-        self._date_cache: dict[tuple[Any, Any], str] = {}
-        self._text_cache: dict[tuple[Any, Any], str] = {}
-        self._names_cache: dict[tuple[Any, ...], tuple[float, str, str]] = {}
+        self._given_cache: dict[tuple[int, int], str] = {}
+        self._family_cache: dict[tuple[int, int], str] = {}
+        self._cross_cache: dict[tuple[int, int], str] = {}
+        self._date_cache: dict[tuple[int, int], str] = {}
+        self._text_cache: dict[tuple[int, int], str] = {}
+        self._names_cache: dict[tuple[int, ...], tuple[float, str, str]] = {}
 
     def __repr__(self) -> str:
         return f"Matcher(comparisons={list(self._names)})"
@@ -455,9 +455,12 @@ class Matcher:
         return tuple(out)
 
     def _cached(
-        self, cache: dict[tuple[Any, Any], str], a: Any, b: Any, compute: Any, levels: Any
+        self, cache: dict[tuple[int, int], str], a: Any, b: Any, compute: Any, levels: Any
     ) -> str:
-        key = (a, b)
+        # keyed by serial numbers: tuples of ints and str values, which the garbage
+        # collector stops tracking, so a full pass does not walk the caches (it used to
+        # stall a search now and then for a fifth of a second)
+        key = (a.serial, b.serial)
         level = cache.get(key)
         if level is None:
             if len(cache) >= _CACHE_SIZE:
@@ -562,7 +565,13 @@ class Matcher:
                 g, f = self._name_levels(a, b)
                 names = self._given_w.get(g, 0.0) + self._family_w.get(f, 0.0)
             else:
-                key = (a.given, a.family, b.given, b.family)
+                ag, af, bg, bf = a.given, a.family, b.given, b.family
+                key = (
+                    0 if ag is None else ag.serial,
+                    0 if af is None else af.serial,
+                    0 if bg is None else bg.serial,
+                    0 if bf is None else bf.serial,
+                )
                 cached = self._names_cache.get(key)
                 if cached is None:
                     g, f = self._name_levels(a, b)

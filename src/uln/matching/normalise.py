@@ -27,6 +27,7 @@ MatchRecord(given=..., family=..., dob=..., gender=0, postcode=...)
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import re
 import sys
 import unicodedata
@@ -76,6 +77,10 @@ FIELD_NAMES: Final[dict[str, tuple[str, ...]]] = {
 """The keys read from a row for each field, in order of preference [ours]."""
 
 
+_serials: Final = itertools.count(1)
+_next_serial: Final = _serials.__next__
+
+
 def _repr_hidden(self: object) -> str:
     return f"{type(self).__name__}(...)"
 
@@ -96,6 +101,8 @@ class NameInfo:
         code: the metaphone code (the compact key when it has none), for blocking.
         block: the smallest alias group of the first part, else ``code``, for blocking:
             ``Dafydd``, ``David`` and ``Dai`` share a block, so do ``Smith`` and ``Smyth``.
+        serial: a number no other prepared value has, to key caches of comparisons by
+            (plain integers stay out of the garbage collector's way, objects do not).
 
     The repr never shows the name.
 
@@ -120,6 +127,7 @@ class NameInfo:
     equivalents: frozenset[str]
     code: str
     block: str
+    serial: int = attrs.field(factory=_next_serial)
 
     __repr__ = _repr_hidden
 
@@ -132,6 +140,7 @@ class DateInfo:
         digits: ``YYYYMMDD``.
         year, month, day: the parts as numbers.
         ordinal: the proleptic Gregorian ordinal when the date exists, else ``None``.
+        serial: a number no other prepared value has (see :class:`NameInfo`).
 
     >>> info = date_info("31/04/2001")
     >>> info.digits, info.ordinal is None
@@ -143,6 +152,7 @@ class DateInfo:
     month: int
     day: int
     ordinal: int | None
+    serial: int = attrs.field(factory=_next_serial)
 
     __repr__ = _repr_hidden
 
@@ -170,12 +180,15 @@ class PostcodeInfo:
 class TextInfo:
     """A free text (place of birth, school) as an upper-case key and its words.
 
+    ``serial`` is a number no other prepared value has (see :class:`NameInfo`).
+
     >>> text_info("Bristol, City of").key
     'BRISTOL CITY OF'
     """
 
     key: str
     words: frozenset[str]
+    serial: int = attrs.field(factory=_next_serial)
 
     __repr__ = _repr_hidden
 
