@@ -123,6 +123,14 @@ def learners(draw: st.DrawFn) -> str:
         inner += "<Title/>"
     elif kind == 4:
         inner = "stray" + inner
+    elif kind == 5:
+        # Markup broken by a character taken out, put in, or moved: few are well-formed.
+        for _ in range(draw(st.integers(1, 2))):
+            at = draw(st.integers(0, len(inner)))
+            if draw(st.booleans()):
+                inner = inner[:at] + draw(st.sampled_from(["<", ">", "/", "</"])) + inner[at:]
+            else:
+                inner = inner[:at] + inner[at + 1 :]
     return f"<Learner>{inner}</Learner>"
 
 
@@ -228,3 +236,42 @@ def test_the_fast_path_reads_plain_learners_with_their_lines_and_columns() -> No
     assert events == _events(document, [], False)
     assert events[1][:4] == ("L", 3, 3, {"ULN": "1", "GivenName": "O'Brien & Siân"})
     assert events[2][:3] == ("L", 3, 75)
+
+
+def test_the_fast_path_refuses_what_expat_refuses() -> None:
+    # Each closing tag and each start tag must be exactly where a plain learner has
+    # it, not just the right tags in total.
+    for inner in (
+        "<ULN>1</ULN>/GivenName><GivenName>y<",
+        "<ULN>1>GivenName</ULN><Title</GivenName>",
+        "<ULN>1</ULN><GivenName>y</GivenName</>",
+    ):
+        document = (
+            "<RegistrationBatch><Header><FileVersion>2A</FileVersion></Header>\n<Learners>\n"
+            f"<Learner>{inner}</Learner>\n</Learners></RegistrationBatch>"
+        )
+        events = _events(document, [], True)
+        assert events == _events(document, [], False)
+        assert events[-1][0] == "E"
+
+
+def test_learners_written_alike_share_their_field_names() -> None:
+    document = (
+        "<RegistrationBatch><Header><FileVersion>2A</FileVersion></Header><Learners>"
+        + "<Learner><ULN>1</ULN><GivenName>A</GivenName></Learner>" * 3
+        + "</Learners></RegistrationBatch>"
+    )
+    chunks = [document]
+    records = [
+        e
+        for e in xmlio.parse(
+            chunks,
+            roots=["RegistrationBatch"],
+            header_fields=REQUEST_HEADER,
+            count_field=XML_COUNT_FIELD,
+            learner_fields=_read._LEARNER_FIELDS,
+        )
+        if isinstance(e, xmlio.LearnerRecord)
+    ]
+    assert [r.values for r in records] == [{"ULN": "1", "GivenName": "A"}] * 3
+    assert records[0].fields is records[1].fields is records[2].fields

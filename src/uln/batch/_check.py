@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from itertools import compress, repeat
-from operator import is_
+from operator import is_, itemgetter
 from typing import Any, Final
 
 from uln import checkdigit
@@ -175,6 +175,8 @@ class RowChecker:
         self._code = self._index("ReturnCode")
         self._type = self._index("VerificationType")
         self._description = self._index("OtherVerificationDescription")
+        self._orders: dict[tuple[str, ...], tuple[Callable[[Sequence[str]], Any], bool]] = {}
+        """What :meth:`_order` worked out for each sequence of XML field names met."""
 
     def _index(self, name: str) -> int:
         try:
@@ -319,25 +321,33 @@ class RowChecker:
         problem = Problem(ROW, rule, "InvalidFormat", line, column)
         return Entry(line, code_for([problem]) if self._code < 0 else None, (problem,))
 
-    def check_mapping(
+    def check_fields(
         self,
-        values: Mapping[str, str],
+        fields: tuple[str, ...],
+        texts: Sequence[str],
         line: int,
         locate: Callable[[str], tuple[int, int]],
         extra: Sequence[tuple[str, str, int, int]] = (),
     ) -> Entry:
-        """Check a row given by column name (XML); unknown names are problems.
+        """Check a row given by column name (XML): ``texts[i]`` is the text of the
+        field named ``fields[i]``. The names are distinct and in any order; a column
+        not named is an empty cell, and a name that is not a column is a problem.
 
         ``locate(name)`` gives where a field starts; it is called only for problems.
+        ``extra`` are problems of the element's structure, ``(field, rule, line, column)``.
         """
+        order = self._orders.get(fields)
+        if order is None:
+            order = self._order(fields)
+        take, all_known = order
+        cells: Sequence[str] = take((*texts, ""))
         names = self._names
-        cells = list(map(values.get, names, repeat("")))
         entry = self.check(cells, line, lambda i: locate(names[i]))
-        if not extra and self._known.issuperset(values):
+        if not extra and all_known:
             return entry
         unknown = [
             Problem(name, "not a column of this batch version", "InvalidFormat", *locate(name))
-            for name in values
+            for name in fields
             if name not in self._known
         ]
         structural = [Problem(f, rule, "InvalidFormat", at, col) for f, rule, at, col in extra]
@@ -352,6 +362,21 @@ class RowChecker:
             entry.return_code,
             dict(zip(names, cells, strict=True)),
         )
+
+    def _order(self, fields: tuple[str, ...]) -> tuple[Callable[[Sequence[str]], Any], bool]:
+        """How :meth:`check_fields` turns the texts of ``fields``, with ``""`` after
+        them, into the cells of a row, and whether every field is a column.
+
+        Remembered when every field is a column (names the file makes up are not)."""
+        index = {name: i for i, name in enumerate(fields)}
+        empty = len(fields)
+        known = self._known.issuperset(fields)
+        order = (itemgetter(*(index.get(name, empty) for name in self._names)), known)  # width > 1
+        if known:
+            if len(self._orders) >= _CACHE_LIMIT:
+                self._orders.clear()
+            self._orders[fields] = order
+        return order
 
 
 _OTHER: Final = next(v for v in VerificationType if v.needs_description)

@@ -247,8 +247,8 @@ class BatchReader:
         try:
             for event in events:
                 if type(event) is _xmlio.LearnerRecord and checker is not None:
-                    yield checker.check_mapping(
-                        event.values, event.line, event.position, event.problems
+                    yield checker.check_fields(
+                        event.fields, event.texts, event.line, event.position, event.problems
                     )
                 elif isinstance(event, _xmlio.FileProblem):
                     self._file_problem("file", event.rule, event.line)
@@ -268,8 +268,8 @@ class BatchReader:
                 else:
                     if checker is None:  # pragma: no cover - the parser ensures the order
                         raise BatchError("a learner before the header", line=event.line)
-                    yield checker.check_mapping(
-                        event.values, event.line, event.position, event.problems
+                    yield checker.check_fields(
+                        event.fields, event.texts, event.line, event.position, event.problems
                     )
         except BatchError as exc:
             if exc.reason.startswith("the document element") and exc.line is not None:

@@ -59,22 +59,40 @@ class HeaderRecord:
 class LearnerRecord:
     """One ``Learner`` element: field texts, structural problems, and where it stands.
 
+    ``fields`` are the names of its field elements in the order they came, each once
+    (a repeated one is a problem), and ``texts`` their texts. Learners written alike
+    share one ``fields`` tuple, so a reader can work out once per layout of fields
+    which text goes in which column.
+
     ``problems`` holds ``(field, rule, line, column)``; the field is ``"row"`` for a
     problem of the element as a whole. Where each field starts is worked out only
     when asked (:meth:`position`), from the element's own bytes: reading positions
     for every field would cost as much as the parse.
     """
 
-    __slots__ = ("_positions", "column", "line", "problems", "segment", "values")
+    __slots__ = ("_positions", "column", "fields", "line", "problems", "segment", "texts")
 
-    def __init__(self, line: int, column: int, values: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        line: int,
+        column: int,
+        fields: tuple[str, ...] = (),
+        texts: Sequence[str] = (),
+        segment: bytes | None = None,
+    ) -> None:
         self.line = line
         self.column = column
-        self.values: dict[str, str] = {} if values is None else values
+        self.fields = fields
+        self.texts = texts
         self.problems: list[tuple[str, str, int, int]] = []
-        self.segment: bytes | None = None
+        self.segment = segment
         """The element's bytes up to its end tag, when they were still at hand."""
         self._positions: dict[str, Position] | None = None
+
+    @property
+    def values(self) -> dict[str, str]:
+        """The fields' texts by name."""
+        return dict(zip(self.fields, self.texts, strict=True))
 
     def position(self, name: str) -> Position:
         """Where the field element ``name`` starts; the learner's start if it has none."""
@@ -223,7 +241,7 @@ def parse(
             if section == LEARNERS:
                 if name == LEARNER:
                     learner = LearnerRecord(*where())
-                    values = learner.values
+                    values = {}
                     learner_start = parser.CurrentByteIndex
                     return
                 emit(FileProblem(f"unexpected element {_short(name)} in {LEARNERS}", where()[0]))
@@ -291,12 +309,14 @@ def parse(
                 if value[:1] == "'":
                     value = restore(value)
             if learner is not None:
-                learner.values[field] = value
+                values[field] = value
             elif header is not None:
                 header.values[field] = value
             field = ""
         elif closing == 3:
             if learner is not None:
+                learner.fields = tuple(values)
+                learner.texts = list(values.values())
                 learner.segment = segment(learner_start, parser.CurrentByteIndex)
                 emit(learner)
                 learner = None
@@ -334,6 +354,7 @@ def parse(
     parser.CharacterDataHandler = characters
 
     plain_names = frozenset(learner_fields)
+    shapes: dict[tuple[str, ...], _Shape] = {}  # see _plain_learner
     fed = 0
     # Where the parser's input so far ends: its line, the characters since the last
     # line break, and whether it ended with a carriage return (half of a CRLF).
@@ -381,52 +402,48 @@ def parse(
                     feed(data[pos:start])
                     return data[start:]
                 break
-            # The run of plain learners starting at ``start``.
-            found: list[tuple[int, int, dict[str, str]]] = []
-            at, stop = start, end
-            while not cdata:
-                values = _plain_learner(data, at + len(_OPEN), stop, plain_names, marks)
-                if values is None:
-                    break
-                found.append((at, stop, values))
-                after = stop + len(_CLOSE)
-                following = data.find(b"<", after)
-                if (
-                    following < 0
-                    or data[after:following].strip(_XML_SPACE)
-                    or not data.startswith(_OPEN, following)
-                ):
-                    break
-                stop = data.find(_CLOSE, following)
-                if stop < 0:
-                    break
-                at = following
             before = data[pos:start]
             feed(before)
-            if not found or not between_learners(len(before) - len(before.rstrip(_XML_SPACE))):
+            # The run of plain learners starting at ``start``, if the parser stands
+            # between learners; each learner's line and column counted as it counts them.
+            run_end = start
+            if between_learners(len(before) - len(before.rstrip(_XML_SPACE))):
+                at, stop = start, end
+                at_line, at_column, cr = line, column, after_cr
+                counted = start  # the line and column above are those of ``counted``
+                plain_breaks = not marks.cr and not after_cr
+                while not cdata:
+                    plain = _plain_learner(data, at + len(_OPEN), stop, plain_names, shapes, marks)
+                    if plain is None:
+                        break
+                    if not plain_breaks:
+                        at_line, at_column, cr = _advance(data, counted, at, at_line, at_column, cr)
+                    elif breaks := data.count(b"\n", counted, at):
+                        at_line += breaks
+                        line_start = data.rfind(b"\n", counted, at) + 1
+                        at_column = 0 if line_start == at else _characters(data, line_start, at)
+                    else:
+                        at_column += _characters(data, counted, at)
+                    counted = at
+                    emit(LearnerRecord(at_line, at_column + 1, *plain, data[at:stop]))
+                    run_end = stop + len(_CLOSE)
+                    following = data.find(b"<", run_end)
+                    if (
+                        following < 0
+                        or data[run_end:following].strip(_XML_SPACE)
+                        or not data.startswith(_OPEN, following)
+                    ):
+                        break
+                    stop = data.find(_CLOSE, following)
+                    if stop < 0:
+                        break
+                    at = following
+            if run_end == start:  # not a plain learner: the parser reads it
                 pos = end + len(_CLOSE)
                 feed(data[start:pos])
                 continue
-            run_end = found[-1][1] + len(_CLOSE)
-            # Each learner's line and column, counted as the parser counts them.
-            at_line, at_column, cr = line, column, after_cr
-            counted = start
-            plain_breaks = data.find(b"\r", start, run_end) < 0 and not after_cr
-            for at, stop, values in found:
-                if not plain_breaks:
-                    at_line, at_column, cr = _advance(data, counted, at, at_line, at_column, cr)
-                elif breaks := data.count(b"\n", counted, at):
-                    at_line += breaks
-                    line_start = data.rfind(b"\n", counted, at) + 1
-                    at_column = 0 if line_start == at else _characters(data, line_start, at)
-                else:
-                    at_column += _characters(data, counted, at)
-                record = LearnerRecord(at_line, at_column + 1, values)
-                record.segment = data[at:stop]
-                emit(record)
-                counted = at
-            run = data[start:run_end]
-            feed(b"<!--" + run[4:-3].replace(b"-", b"_") + b"-->")
+            # The parser checks the run as a comment of the same length.
+            feed(b"".join((b"<!--", data[start + 4 : run_end - 3].replace(b"-", b"_"), b"-->")))
             pos = run_end
         feed(data[pos:])
         return b""
@@ -508,23 +525,51 @@ def _characters(data: bytes, begin: int, end: int) -> int:
 class _Marks:
     """Which rarer characters a chunk holds, so that its learners skip looking for them."""
 
-    __slots__ = ("amp", "apostrophe", "bracket", "cr")
+    __slots__ = ("amp", "apostrophe", "cr")
 
     def __init__(self, data: bytes) -> None:
         self.amp = b"&" in data
         self.cr = b"\r" in data
         self.apostrophe = b"'" in data
-        self.bracket = b"]]>" in data
+
+
+_SHAPES_LIMIT: Final = 1024
+"""Distinct sequences of field names :func:`_plain_learner` remembers before it forgets
+them all (a file may make up any number)."""
+
+
+_Shape: TypeAlias = "tuple[tuple[str, ...], list[str]]"
+
+
+def _shape(fields: tuple[str, ...], names: frozenset[str]) -> _Shape | None:
+    """``fields`` and the learner content they make, as pieces with an empty piece
+    in each text's place (``["<A>", "", "</A><B>", "", "</B>"]``); ``None`` if a
+    name is repeated or not in ``names``."""
+    if len(set(fields)) != len(fields) or not names.issuperset(fields):
+        return None
+    frame = [f"<{fields[0]}>"]
+    for name, following in zip(fields, (*fields[1:], None), strict=True):
+        frame += ["", f"</{name}>" if following is None else f"</{name}><{following}>"]
+    return fields, frame
 
 
 def _plain_learner(
-    data: bytes, begin: int, end: int, names: frozenset[str], marks: _Marks
-) -> dict[str, str] | None:
-    """The fields of ``data[begin:end]``, a learner's content, if it is nothing but
-    ``<Name>text</Name>`` elements with distinct names from ``names``, else ``None``.
+    data: bytes,
+    begin: int,
+    end: int,
+    names: frozenset[str],
+    shapes: dict[tuple[str, ...], _Shape],
+    marks: _Marks,
+) -> tuple[tuple[str, ...], list[str]] | None:
+    """The field names and texts of ``data[begin:end]``, a learner's content, if it is
+    exactly ``<Name>text</Name>`` elements with distinct names from ``names`` and
+    texts holding neither ``<`` nor ``>``, else ``None``.
 
     The text is what the parser would give: line breaks as ``\n``, the predefined
     entities and ``&#13;`` decoded, and :func:`~uln.batch._csvio.restore` applied.
+
+    ``shapes`` remembers the :func:`_shape` of each sequence of names met, so that
+    learners written alike give the same tuple of names.
     """
     if end - begin > MAX_LINE_BYTES:
         return None
@@ -532,31 +577,35 @@ def _plain_learner(
         content = data[begin:end].decode("utf-8")
     except UnicodeDecodeError:
         return None
-    pieces = content.split("<")
+    pieces = content.split("<")  # "", "Name>text", "/Name>", "Other>text", "/Other>", ...
     if pieces[0] or len(pieces) < 3 or len(pieces) % 2 == 0:
         return None
-    opened = pieces[1::2]
-    flat = ">".join(opened).split(">")
-    if len(flat) != 2 * len(opened):
+    flat = ">".join(pieces[1::2]).split(">")  # "Name", "text", "Other", "text", ...
+    if len(flat) != len(pieces) - 1:
         return None  # a ">" in a text, or not a plain start tag
-    tags = flat[0::2]
-    if "".join(pieces[2::2]) != "/" + ">/".join(tags) + ">" or not names.issuperset(tags):
-        return None
+    shape = shapes.get(tuple(flat[0::2]))
+    if shape is None:
+        shape = _shape(tuple(flat[0::2]), names)
+        if shape is None:
+            return None  # a field given twice or an unknown one: the parser reports it
+        if len(shapes) >= _SHAPES_LIMIT:
+            shapes.clear()
+        shapes[shape[0]] = shape
+    fields, frame = shape
     texts = flat[1::2]
-    if marks.bracket and "]]>" in content:
-        return None
+    written = frame.copy()
+    written[1::2] = texts
+    if "".join(written) != content:
+        return None  # not exactly the plain form: the parser decides
     if marks.cr and "\r" in content:  # as the parser does, before references are decoded
         texts = [text.replace("\r\n", "\n").replace("\r", "\n") for text in texts]
     if marks.amp and "&" in content:
         if _ENTITY.search(content):
             return None
         texts = [_decode(text) if "&" in text else text for text in texts]
-    if marks.apostrophe and "'" in content:
+    if marks.apostrophe and ">'" in content:  # a text starting with "'"
         texts = [restore(text) if text[:1] == "'" else text for text in texts]
-    values = dict(zip(tags, texts, strict=True))
-    if len(values) != len(tags):
-        return None  # a field given twice: the parser reports it
-    return values
+    return fields, texts
 
 
 def _decode(text: str) -> str:
