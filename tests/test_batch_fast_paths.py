@@ -22,29 +22,14 @@ from uln.batch import _xmlio as xmlio
 from uln.batch._check import RowChecker
 from uln.batch._model import good_entry
 from uln.batch.spec import REQUEST_HEADER, VERSIONS, XML_COUNT_FIELD
-from uln.demographics import identifiers
 from uln.enums import VerificationType
 from uln.errors import BatchError
-from uln.identifiers import nino
 
 _read = importlib.import_module("uln.batch._read")
 
 ON = _dt.date(2024, 9, 2)
 LAYOUT = VERSIONS["2A"]
 NAMES = LAYOUT.names
-
-_nino_like = st.builds(
-    "".join,
-    st.lists(
-        st.sampled_from([*"ABCDQZabcdgnqz0123456789", " ", "-", ".", "/", "_", "\t", "\u00a0"]),
-        max_size=14,
-    ),
-)
-
-
-@given(st.one_of(st.text(max_size=20), _nino_like))
-def test_the_nino_test_without_exceptions_agrees(text: str) -> None:
-    assert identifiers._looks_like_nino(text) == nino.looks_like_nino(text)
 
 
 def test_only_one_verification_type_needs_a_description() -> None:

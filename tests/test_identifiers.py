@@ -447,3 +447,19 @@ def test_invalid_strategies_are_invalid(
     assert not module.is_valid(value)
     with pytest.raises((errors.InvalidChecksum, errors.InvalidComponent)):
         module.validate(value)
+
+
+_nino_like = st.builds(
+    "".join,
+    st.lists(
+        st.sampled_from([*"ABCDQZabcdgnqz0123456789", " ", "-", ".", "/", "_", "\t", "\u00a0"]),
+        max_size=14,
+    ),
+)
+
+
+@given(st.one_of(st.text(max_size=20), _nino_like))
+def test_the_nino_test_without_exceptions_agrees(text: str) -> None:
+    # the shape pre-test refuses only what the plain definition refuses
+    plain = nino.is_valid(re.sub(r"[\s\-./_]+", "", text))
+    assert nino.looks_like_nino(text) == plain

@@ -49,13 +49,6 @@ MIS_IDENTIFIER_MAX_LENGTH = 128
 """The length of the LRS field ``MISIdentifier`` [spec]."""
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_SEP = r"[\s\-./_]*"
-_NINO_SHAPE = re.compile(
-    rf"{_SEP}[A-Za-z]{_SEP}[A-Za-z](?:{_SEP}[0-9]){{6}}(?:{_SEP}[A-Za-z])?{_SEP}"
-)
-"""What :func:`uln.identifiers.nino.looks_like_nino` can accept: two letters, six digits
-and an optional letter, with its separators anywhere. Text that does not match is not a
-National Insurance number, found without building the exceptions ``nino.validate`` raises."""
 _NATIONALITY = re.compile("[A-Z]{3}")
 
 
@@ -124,7 +117,7 @@ def normalise_mis_identifier(
         raise InvalidLength(f"an MIS identifier has at most {max_length} characters", field=field)
     if _CONTROL.search(value):
         raise InvalidFormat("an MIS identifier must not contain control characters", field=field)
-    if _looks_like_nino(value):
+    if nino.looks_like_nino(value):
         raise ForbiddenIdentifier(
             "a National Insurance number must not be used as a learner identifier", field=field
         )
@@ -153,12 +146,6 @@ def normalise_nationality(text: str, *, field: str = "Nationality") -> str:
 
 
 # -- internals ---------------------------------------------------------------------------
-
-
-def _looks_like_nino(text: str) -> bool:
-    """:func:`uln.identifiers.nino.looks_like_nino`, answered without exceptions for
-    the text that cannot be one (nearly all of it); the same answer for any text."""
-    return _NINO_SHAPE.fullmatch(text) is not None and nino.looks_like_nino(text)
 
 
 def _text(text: object, field: str, what: str) -> str:

@@ -83,7 +83,15 @@ _SHAPE: Final = re.compile(r"[A-Z]{2}[0-9]{6}[A-Z]?")
 _ALPHANUMERIC: Final = re.compile(r"[0-9A-Z]*")
 # Only ASCII letters are upper-cased: str.upper() would turn 'ß' into 'SS'.
 _COMPACT: Final = str.maketrans(string.ascii_lowercase, string.ascii_uppercase, " -\t")
-_LOOSE_SEPARATORS: Final = re.compile(r"[\s\-./_]+")
+_LOOSE_SEPARATOR: Final = r"[\s\-./_]"
+_LOOSE_SEPARATORS: Final = re.compile(f"{_LOOSE_SEPARATOR}+")
+_LOOSE_SHAPE: Final = re.compile(
+    f"(?:{_LOOSE_SEPARATOR}*[A-Za-z]){{2}}(?:{_LOOSE_SEPARATOR}*[0-9]){{6}}"
+    f"(?:{_LOOSE_SEPARATOR}*[A-Za-z])?{_LOOSE_SEPARATOR}*"
+)
+"""All :func:`looks_like_nino` can accept: two letters, six digits and an optional
+letter, with separators anywhere; other text is refused without building the
+exceptions :func:`validate` raises (it is asked of every MIS identifier in a batch)."""
 
 
 def compact(number: str) -> str:
@@ -168,7 +176,7 @@ def looks_like_nino(text: object) -> bool:
     >>> looks_like_nino('QQ123456C')  # the specimen on forms is not a real number
     False
     """
-    if not isinstance(text, str):
+    if not isinstance(text, str) or _LOOSE_SHAPE.fullmatch(text) is None:
         return False
     return is_valid(_LOOSE_SEPARATORS.sub("", text))
 
