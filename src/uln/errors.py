@@ -70,6 +70,7 @@ __all__ = [
     "InvalidRecord",
     "MissingValue",
     "NotFound",
+    "OutputError",
     "Problem",
     "RegisterError",
     "UlnError",
@@ -302,6 +303,15 @@ class BatchError(UlnError):
         self.reason = message
         self.line = line
         super().__init__(f"line {line}: {message}" if line is not None else message)
+
+
+class OutputError(UlnError, OSError):
+    """A file could not be written: the folder is missing or read-only, the disk is full,
+    or the file exists and overwriting was not asked for.
+
+    Nothing is left behind: a partly written file is removed, and an existing file is
+    either untouched or wholly replaced. The message names the file, never its contents.
+    """
 
 
 class RegisterError(UlnError):

@@ -24,7 +24,7 @@ import enum
 import math
 import random
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple
 
 import attrs
@@ -732,16 +732,7 @@ class Matcher:
         *,
         threshold: float | None = None,
     ) -> list[Link]:
-        """Score the pairs of a left and a right set of records that blocking brings together.
-
-        Args:
-            left: id -> record.
-            right: id -> record.
-            threshold: keep pairs at or above this probability; the default is the
-                configuration's ``possible_threshold``; ``0`` keeps every scored pair.
-
-        Returns:
-            Links ordered by left record (in the order given), then best first.
+        """Score the pairs of a left and a right set of records: :meth:`iter_link` as a list.
 
         >>> links = Matcher().link({"a": {"given_name": "Jo", "family_name": "Bloggs",
         ...                              "date_of_birth": "2001-02-03"}},
@@ -750,9 +741,38 @@ class Matcher:
         >>> print([(x.left_id, x.right_id, x.is_match) for x in links])
         [('a', 'b', True)]
         """
+        return list(self.iter_link(left, right, threshold=threshold))
+
+    def iter_link(
+        self,
+        left: Mapping[Any, Any],
+        right: Mapping[Any, Any],
+        *,
+        threshold: float | None = None,
+        progress: Callable[[int], object] | None = None,
+    ) -> Iterator[Link]:
+        """Score the pairs of a left and a right set of records that blocking brings together.
+
+        Args:
+            left: id -> record.
+            right: id -> record.
+            threshold: keep pairs at or above this probability; the default is the
+                configuration's ``possible_threshold``; ``0`` keeps every scored pair.
+
+            progress: called with the number of left records scored so far, after each
+                one (for a progress bar).
+
+        Yields:
+            Links ordered by left record (in the order given), then best first, as they
+            are found: the pairs are never all held in memory.
+
+        >>> links = Matcher().iter_link({"a": {"given_name": "Jo", "family_name": "Bloggs",
+        ...                                   "date_of_birth": "2001-02-03"}}, {})
+        >>> list(links)
+        []
+        """
         from uln.matching.index import CandidateIndex, _collector_paused
 
-        out: list[Link] = []
         with _collector_paused():  # many long-lived objects, no cycles
             index = CandidateIndex.from_records(right, matcher=self)
             left_records = [(key, match_record(row)) for key, row in left.items()]
@@ -762,22 +782,20 @@ class Matcher:
             object.__setattr__(tf, "total", tf.total + index.frequencies.total)
             floor = _weight_of(self.config.possible_threshold if threshold is None else threshold)
             weigh, make_link, candidates = self._weigh, self._link, index.candidates
-            for key, record in left_records:
+            for done, (key, record) in enumerate(left_records, 1):
                 found = []
                 for other, candidate in candidates(record):
                     weight = weigh(record, candidate, tf)
                     if weight >= floor:
                         found.append((weight, other))
                 found.sort(key=lambda item: -item[0])
-                out.extend(make_link(key, other, weight) for weight, other in found)
-        return out
+                for weight, other in found:
+                    yield make_link(key, other, weight)
+                if progress is not None:
+                    progress(done)
 
     def dedupe(self, records: Mapping[Any, Any], *, threshold: float | None = None) -> list[Link]:
-        """Score the pairs within one set of records that blocking brings together.
-
-        Each pair appears once, with ``left_id`` the record that came first.
-        ``threshold`` is as in :meth:`link`. Group the links with
-        :func:`~uln.matching.evaluate.clusters`.
+        """Score the pairs within one set of records: :meth:`iter_dedupe` as a list.
 
         >>> rows = {1: {"given_name": "Jo", "family_name": "Bloggs", "postcode": "CV4 9EE",
         ...             "date_of_birth": "2001-02-03"},
@@ -787,11 +805,34 @@ class Matcher:
         >>> print([(x.left_id, x.right_id) for x in Matcher().dedupe(rows)])
         [(1, 2)]
         """
+        return list(self.iter_dedupe(records, threshold=threshold))
+
+    def iter_dedupe(
+        self,
+        records: Mapping[Any, Any],
+        *,
+        threshold: float | None = None,
+        progress: Callable[[int], object] | None = None,
+    ) -> Iterator[Link]:
+        """Score the pairs within one set of records that blocking brings together.
+
+        Each pair appears once, with ``left_id`` the record that came first.
+        ``threshold`` is as in :meth:`iter_link`; ``progress`` is called with the number
+        of records scored so far. Links are yielded as they are found, never all held in
+        memory. Group the links with :func:`~uln.matching.evaluate.clusters`.
+
+        >>> rows = {1: {"given_name": "Jo", "family_name": "Bloggs", "postcode": "CV4 9EE",
+        ...             "date_of_birth": "2001-02-03"},
+        ...         2: {"given_name": "Joanne", "family_name": "Bloggs", "postcode": "CV49EE",
+        ...             "date_of_birth": "2001-02-03"},
+        ...         3: {"given_name": "Sam", "family_name": "Smith"}}
+        >>> print([(x.left_id, x.right_id) for x in Matcher().iter_dedupe(rows)])
+        [(1, 2)]
+        """
         from operator import attrgetter
 
         from uln.matching.index import CandidateIndex, _collector_paused
 
-        out: list[Link] = []
         with _collector_paused():  # many long-lived objects, no cycles
             index = CandidateIndex.from_records(records, matcher=self)
             tf = index.frequencies
@@ -807,7 +848,7 @@ class Matcher:
             n = len(classes)
             memo: dict[int, float] = {}
             weigh, make_link = self._weigh, self._link
-            for key, record, candidates in index.pairs():
+            for done, (key, record, candidates) in enumerate(index.pairs(), 1):
                 found = []
                 many = record in shared
                 row = class_of[record] * n
@@ -822,8 +863,10 @@ class Matcher:
                     if weight >= floor:
                         found.append((weight, other))
                 found.sort(key=lambda item: -item[0])
-                out.extend(make_link(key, other, weight) for weight, other in found)
-        return out
+                for weight, other in found:
+                    yield make_link(key, other, weight)
+                if progress is not None:
+                    progress(done)
 
     def _link(self, left: Hashable, right: Hashable, weight: float) -> Link:
         return Link(left, right, match_probability(weight), weight, weight >= self._match_weight)
