@@ -49,7 +49,7 @@ def exact_precision(
     seed: int = 7,
 ) -> tuple[float, int, dict[str, int]]:
     """Search sampled records against an index of all the others; precision of EXACT."""
-    index = CandidateIndex.from_records(records, matcher=matcher)
+    index = CandidateIndex.from_records(records)
     keys = list(records)
     rng = random.Random(seed)
     sample = keys if len(keys) <= queries else rng.sample(keys, queries)

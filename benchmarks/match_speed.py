@@ -102,7 +102,7 @@ def bench_search(size: int, queries: int, ref: float) -> None:
             yield key, row
 
     with Clock() as build:
-        index = CandidateIndex.from_records(learners(), matcher=matcher)
+        index = CandidateIndex.from_records(learners())
     gc.collect()
     memory = rss_mb() - base
     # a long-lived index: move it out of the collector's way, as a service would after

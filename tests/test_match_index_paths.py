@@ -70,8 +70,8 @@ def _state(index: CandidateIndex) -> tuple[Any, ...]:
 @given(keyed_rows, st.sampled_from([1, 2, 1000]))
 @settings(max_examples=150, deadline=None)
 def test_bulk_build_is_adding_one_at_a_time(items: list[tuple[int, Any]], limit: int) -> None:
-    bulk = CandidateIndex.from_records(items, matcher=MATCHER, max_block=limit)
-    one = CandidateIndex(matcher=MATCHER, max_block=limit)
+    bulk = CandidateIndex.from_records(items, max_block=limit)
+    one = CandidateIndex(max_block=limit)
     for key, row in items:
         one.add(key, row)
     assert _state(bulk) == _state(one)
@@ -104,7 +104,7 @@ def _found(index: CandidateIndex, record: MatchRecord) -> set[int]:
 def test_candidates_and_pairs_are_the_plain_definitions(
     items: list[tuple[int, Any]], limit: int, removed: list[int]
 ) -> None:
-    index = CandidateIndex.from_records(items, matcher=MATCHER, max_block=limit)
+    index = CandidateIndex.from_records(items, max_block=limit)
     for key in removed:
         if key in index:
             index.remove(key)
@@ -141,7 +141,7 @@ def test_candidates_and_pairs_are_the_plain_definitions(
 @settings(max_examples=100, deadline=None)
 def test_dedupe_weighs_as_every_pair_would(records: list[Any], threshold: float | None) -> None:
     data = dict(enumerate(records))
-    index = CandidateIndex.from_records(data, matcher=MATCHER)
+    index = CandidateIndex.from_records(data)
     floor = _weight_of(MATCHER.config.possible_threshold if threshold is None else threshold)
     expected = []
     for key, record, candidates in index.pairs():

@@ -118,7 +118,7 @@ def test_one_perturbation_keeps_a_learner_findable(kind: str, data: st.DataObjec
     original, changed, others = data.draw(_findable_case(kind))
     records: dict[str, Any] = {"original": original}
     records.update({f"other {i}": other for i, other in enumerate(others)})
-    index = CandidateIndex.from_records(records, matcher=MATCHER)
+    index = CandidateIndex.from_records(records)
     why = MATCHER.compare(changed, original, frequencies=index.frequencies).explain()
     result = MATCHER.search(changed, index)
     assert result.outcome in FOUND, why
@@ -155,7 +155,7 @@ def test_a_clearly_different_neighbour_is_never_an_exact_match(
     query, stranger = pair
     records: dict[str, Any] = {"stranger": stranger}
     records.update({i: other for i, other in enumerate(others) if clearly_different(query, other)})
-    result = MATCHER.search(query, CandidateIndex.from_records(records, matcher=MATCHER))
+    result = MATCHER.search(query, CandidateIndex.from_records(records))
     assert result.outcome is not Outcome.EXACT, MATCHER.compare(query, stranger).explain()
     assert not MATCHER.compare(query, stranger).is_match
 

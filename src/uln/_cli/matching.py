@@ -41,8 +41,8 @@ import click
 from uln.batch.spec import EXPORT_ALIASES
 from uln.errors import ConfigError
 from uln.learner import field_spec
+from uln.matching import Link, Matcher, TermFrequencies
 from uln.matching.evaluate import clusters, evaluate
-from uln.matching.matcher import Link, Matcher, TermFrequencies
 from uln.matching.model import MatchConfig, match_weight_of
 from uln.matching.normalise import FIELD_NAMES, MatchRecord
 

@@ -14,7 +14,7 @@ your own unlabelled data with :meth:`Matcher.fit`.
 ...                    "date_of_birth": "2007-04-12", "postcode": "SA1 1AA"},
 ...     "5555555555": {"given_name": "Sam", "family_name": "Price", "gender": "M",
 ...                    "date_of_birth": "2006-11-30", "postcode": "SA2 8PP"},
-... }, matcher=matcher)
+... })
 >>> result = matcher.search({"given_name": "Sian", "family_name": "Price", "gender": 2,
 ...                          "date_of_birth": "12/04/2007", "postcode": "sa11aa"}, index)
 >>> result.outcome is Outcome.EXACT, result.code, result.best.id
@@ -23,24 +23,21 @@ your own unlabelled data with :meth:`Matcher.fit`.
 
 from __future__ import annotations
 
+from uln.matching._keys import query_keys, record_keys
 from uln.matching.compare import LEVELS, RULES
 from uln.matching.evaluate import Evaluation, clusters, evaluate, pairs_of_clusters
-from uln.matching.index import BLOCKING_KEYS, CandidateIndex, PairCompleteness
-from uln.matching.matcher import (
-    REFINE_CAP,
-    TF_RULES,
-    TWIN_RULE,
-    Comparison,
-    FieldComparison,
-    Link,
-    Match,
-    Matcher,
-    Outcome,
-    SearchResult,
-    TermFrequencies,
+from uln.matching.frequencies import TF_RULES, TermFrequencies
+from uln.matching.index import (
+    BLOCKING_KEYS,
+    CandidateIndex,
+    CandidateSource,
+    PairCompleteness,
+    block_limit,
 )
+from uln.matching.matcher import REFINE_CAP, TWIN_RULE, Matcher
 from uln.matching.model import ComparisonConfig, LevelConfig, MatchConfig
 from uln.matching.normalise import MatchRecord, match_record
+from uln.matching.results import Comparison, FieldComparison, Link, Match, Outcome, SearchResult
 
 __all__ = [
     "BLOCKING_KEYS",
@@ -50,6 +47,7 @@ __all__ = [
     "TF_RULES",
     "TWIN_RULE",
     "CandidateIndex",
+    "CandidateSource",
     "Comparison",
     "ComparisonConfig",
     "Evaluation",
@@ -64,8 +62,11 @@ __all__ = [
     "PairCompleteness",
     "SearchResult",
     "TermFrequencies",
+    "block_limit",
     "clusters",
     "evaluate",
     "match_record",
     "pairs_of_clusters",
+    "query_keys",
+    "record_keys",
 ]

@@ -1,4 +1,7 @@
-"""The blocking keys of a record, as strings (see :data:`uln.matching.index.BLOCKING_KEYS`).
+"""The blocking keys of a record (see :data:`uln.matching.index.BLOCKING_KEYS`).
+
+Keys are text built from the prepared values only, so they are the same in every
+process (never Python's randomised ``hash``) and can be stored in an indexed column.
 
 A record is filed under :func:`record_keys`; a search looks under :func:`query_keys`,
 which adds variants (names swapped, previous family names, day and month swapped).

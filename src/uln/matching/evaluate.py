@@ -1,6 +1,6 @@
 """Measuring a matcher against the truth, and grouping links into clusters.
 
->>> from uln.matching.matcher import Link
+>>> from uln.matching.results import Link
 >>> links = [Link("a", "b", 0.99, 7.0, True), Link("b", "c", 0.6, 0.6, False),
 ...          Link("c", "d", 0.97, 5.0, True)]
 >>> result = evaluate(links, [("a", "b"), ("b", "c")])
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 if TYPE_CHECKING:
-    from uln.matching.matcher import Link
+    from uln.matching.results import Link
 
 __all__ = ["Evaluation", "clusters", "evaluate", "pairs_of_clusters"]
 
@@ -102,7 +102,7 @@ def evaluate(
         use_clusters: predict every pair within the :func:`clusters` of the matches
             (transitive closure) instead of the matched pairs alone.
 
-    >>> from uln.matching.matcher import Link
+    >>> from uln.matching.results import Link
     >>> links = [Link(1, 2, 0.99, 7.0, True), Link(2, 3, 0.99, 7.0, True)]
     >>> evaluate(links, {1: "x", 2: "x", 3: "x"}).recall
     0.6666666666666666
@@ -139,7 +139,7 @@ def clusters(links: Iterable[Link], *, include_all: bool = False) -> list[list[H
     Returns:
         Clusters in the order their first record appears, each in order of appearance.
 
-    >>> from uln.matching.matcher import Link
+    >>> from uln.matching.results import Link
     >>> clusters([Link(1, 2, 0.99, 7.0, True), Link(3, 4, 0.2, -2.0, False)], include_all=True)
     [[1, 2], [3], [4]]
     """

@@ -28,20 +28,18 @@ from __future__ import annotations
 import gc
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Hashable, Iterable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol, runtime_checkable
 
 import attrs
 
 from uln.matching._keys import query_keys as _query_keys
 from uln.matching._keys import record_keys as _record_keys
+from uln.matching.frequencies import TermFrequencies
 from uln.matching.normalise import MatchRecord, match_record
 
-if TYPE_CHECKING:
-    from uln.matching.matcher import Matcher, TermFrequencies
-
-__all__ = ["BLOCKING_KEYS", "CandidateIndex", "PairCompleteness"]
+__all__ = ["BLOCKING_KEYS", "CandidateIndex", "CandidateSource", "PairCompleteness", "block_limit"]
 
 BLOCKING_KEYS: Final[dict[str, str]] = {
     "F": "family name (phonetic), year of birth and given-name initial",
@@ -84,6 +82,46 @@ def _coarse_caps(no_given: bool, no_family: bool, limit: int) -> dict[str, int]:
     if no_family:
         caps["H"] = limit
     return caps
+
+
+def block_limit(record: MatchRecord, key: str, *, max_block: int = MAX_BLOCK) -> int:
+    """The largest block under ``key`` that a search for ``record`` looks in [ours].
+
+    ``key`` is one of :func:`~uln.matching.query_keys` of ``record``; a block holding
+    more records than this is skipped (:data:`COARSE_BLOCK` for coarse keys, unless they
+    stand in for a missing name; :data:`MAX_BLOCK` otherwise). A candidate source kept
+    elsewhere (an SQL table of keys) applies the same rule to find the same candidates
+    as a :class:`CandidateIndex`.
+
+    >>> from uln.matching import match_record, query_keys
+    >>> r = match_record({"given_name": "Jo", "family_name": "Bloggs",
+    ...                   "date_of_birth": "2001-02-03"})
+    >>> print(sorted({k[0]: block_limit(r, k) for k in query_keys(r)}.items())[:3])
+    [('B', 30), ('D', 1000), ('F', 1000)]
+    """
+    caps = _coarse_caps(record.given is None, record.family is None, max_block)
+    return caps.get(key[:1], max_block)
+
+
+@runtime_checkable
+class CandidateSource(Protocol):
+    """Anything :meth:`Matcher.search <uln.matching.Matcher.search>` can search.
+
+    It gives the records worth comparing with a query (sharing a blocking key with it:
+    :func:`~uln.matching.query_keys`, :func:`block_limit`) and the name frequencies of
+    all its records, for term-frequency adjustment. :class:`CandidateIndex` is one; a
+    register that keeps its records and their keys in SQL is another, with no index in
+    memory.
+    """
+
+    @property
+    def frequencies(self) -> TermFrequencies | None:
+        """Name frequencies of every record in the source (None: no adjustment)."""
+        ...
+
+    def candidates(self, query: Any) -> Sequence[tuple[Hashable, MatchRecord]]:
+        """The ``(id, prepared record)`` pairs to compare with ``query``, in a fixed order."""
+        ...
 
 
 @contextmanager
@@ -142,10 +180,7 @@ class CandidateIndex:
     (1, 1, 0)
     """
 
-    def __init__(self, *, matcher: Matcher | None = None, max_block: int = MAX_BLOCK) -> None:
-        from uln.matching.matcher import Matcher, TermFrequencies
-
-        self.matcher: Final = matcher if matcher is not None else Matcher()
+    def __init__(self, *, max_block: int = MAX_BLOCK) -> None:
         self.max_block: Final = max_block
         self.frequencies: Final[TermFrequencies] = TermFrequencies()
         self._ids: list[Hashable] = []
@@ -165,7 +200,6 @@ class CandidateIndex:
         cls,
         records: Mapping[Any, Any] | Iterable[tuple[Any, Any]],
         *,
-        matcher: Matcher | None = None,
         max_block: int = MAX_BLOCK,
     ) -> CandidateIndex:
         """Build an index of ``records`` (a mapping of id to record, or id-record pairs).
@@ -173,7 +207,7 @@ class CandidateIndex:
         >>> len(CandidateIndex.from_records([(1, {"given_name": "Jo"}), (2, {})]))
         2
         """
-        index = cls(matcher=matcher, max_block=max_block)
+        index = cls(max_block=max_block)
         items = records.items() if isinstance(records, Mapping) else records
         with _collector_paused():
             index._add_rows(items)

@@ -20,12 +20,10 @@ True
 
 from __future__ import annotations
 
-import enum
 import math
-import random
-from collections import Counter, defaultdict
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Final, NamedTuple
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
@@ -41,11 +39,13 @@ from uln.matching.compare import (
     compare_postcodes,
     compare_texts,
 )
-from uln.matching.model import LevelConfig, MatchConfig, match_probability
+from uln.matching.frequencies import TF_RULES, TermFrequencies
+from uln.matching.model import MatchConfig, match_probability
 from uln.matching.normalise import DateInfo, MatchRecord, match_record
+from uln.matching.results import Comparison, FieldComparison, Link, Match, Outcome, SearchResult
 
 if TYPE_CHECKING:
-    from uln.matching.index import CandidateIndex
+    from uln.matching.index import CandidateSource
 
 __all__ = [
     "REFINE_CAP",
@@ -83,254 +83,6 @@ fails for them, and merging two learners gives them one ULN. Such pairs come bac
 possible matches for a person to check, never as exact matches or automatic links. The
 cap depends on the given-name level alone, so agreeing on one more field still never
 lowers a probability. :meth:`Comparison.explain` shows a row ``twin rule``."""
-
-TF_RULES: Final[dict[str, float]] = {
-    "pseudo_count": 1.0,  # shrink a value's frequency towards the level's u by this many u-records
-    "max_up": 6.0,  # a rare value adds at most this many bits to an exact agreement
-    "max_down": 6.0,  # a common value takes at most this many bits off
-}
-"""How term-frequency adjustment is bounded [ours].
-
-The frequency of a value among the ``n`` records being matched is shrunk towards the
-level's ``u``: ``(count + k) / (n + k / u)`` with ``k = pseudo_count``, so a handful of
-records cannot make a name look unique; the adjustment ``log2(u / frequency)`` is then
-clipped to ``[-max_down, +max_up]`` bits, and further so that an adjusted level never
-weighs less than any level below it (agreeing more never counts less).
-"""
-
-
-class Outcome(enum.Enum):
-    """The outcome of a search, with its LRS code as the value (DOMAIN section 5).
-
-    >>> Outcome.POSSIBLE.code, Outcome("WSRC0001")
-    ('WSRC0003', <Outcome.NO_MATCH: 'WSRC0001'>)
-    """
-
-    EXACT = "WSRC0004"
-    POSSIBLE = "WSRC0003"
-    TOO_MANY = "WSRC0002"
-    NO_MATCH = "WSRC0001"
-
-    @property
-    def code(self) -> str:
-        """The LRS web-service result code (``WSRC0004`` ...)."""
-        return self.value
-
-
-@attrs.frozen
-class FieldComparison:
-    """One field's part in a comparison: the level, its weight and the term-frequency part.
-
-    ``weight`` already includes ``tf_adjustment`` (bits added for a rare or common value).
-    """
-
-    name: str
-    level: str
-    weight: float
-    tf_adjustment: float = 0.0
-
-
-@attrs.frozen
-class Comparison:
-    """The result of comparing two records: per-field levels, match weight and probability.
-
-    >>> c = Matcher().compare(
-    ...     {"given_name": "Meghan", "family_name": "Lee", "date_of_birth": "2007-05-06",
-    ...      "postcode": "LS6 3QE", "email": "meg@example.com"},
-    ...     {"given_name": "Megan", "family_name": "Lee", "date_of_birth": "2007-06-05",
-    ...      "postcode": "LS6 1AA", "gender": "F"})
-    >>> print(c.explain())
-    field          level     weight
-    prior                    -13.29
-    given_name     alias      +4.91
-    family_name    exact      +8.49
-    date_of_birth  swapped    +9.97
-    gender         missing    +0.00
-    postcode       district   +1.42
-    match weight             +11.49  probability 0.9997  (a match at 0.95)
-    """
-
-    OPTIONAL: ClassVar[frozenset[str]] = frozenset(
-        {"email", "place_of_birth", "school_at_16", "middle_names"}
-    )
-    """The optional comparisons: listed by :meth:`explain` only when compared."""
-
-    fields: tuple[FieldComparison, ...]
-    prior_weight: float
-    match_weight: float
-    probability: float
-    is_match: bool
-    match_threshold: float = 0.95
-
-    def field(self, name: str) -> FieldComparison:
-        """The part of the comparison for the field called ``name``.
-
-        >>> Matcher().compare({}, {}).field("gender").level
-        'missing'
-        """
-        for field in self.fields:
-            if field.name == name:
-                return field
-        raise KeyError(name)
-
-    def explain(self) -> str:
-        """A readable waterfall: the prior, each field's level and weight, the total.
-
-        Shows levels and weights only, never the values compared. Term-frequency
-        adjustments are shown beside the weight they are part of. Optional fields
-        (email, place of birth, school at 16, middle names) are listed only when both
-        records have them.
-        """
-        rows = [("field", "level", "weight", ""), ("prior", "", f"{self.prior_weight:+.2f}", "")]
-        for f in self.fields:
-            if f.level == MISSING and f.name in self.OPTIONAL:
-                continue
-            tf = f"(term frequency {f.tf_adjustment:+.2f})" if f.tf_adjustment else ""
-            rows.append((f.name, f.level, f"{f.weight:+.2f}", tf))
-        name_w = max(len(r[0]) for r in rows) + 2
-        level_w = max(len(r[1]) for r in rows) + 2
-        lines = [
-            f"{a:<{name_w}}{b:<{level_w}}{c:>6}  {d}".rstrip()
-            if i
-            else f"{a:<{name_w}}{b:<{level_w}}{c}"
-            for i, (a, b, c, d) in enumerate(rows)
-        ]
-        total = f"{self.match_weight:+.2f}"
-        lines.append(
-            f"{'match weight':<{name_w + level_w}}{total:>6}  probability {self.probability:.4f}"
-            f"  ({'a match' if self.is_match else 'match'} at {self.match_threshold:g})"
-        )
-        return "\n".join(lines)
-
-
-@attrs.frozen
-class Match:
-    """One candidate found by a search: its id, probability, match weight and comparison."""
-
-    id: Hashable
-    probability: float
-    match_weight: float
-    comparison: Comparison = attrs.field(repr=False)
-
-
-@attrs.frozen
-class SearchResult:
-    """The result of a search: the outcome and the learners returned.
-
-    ``matches`` are ranked best first: one for an exact match, 1 to ``max_possible`` for
-    possible matches, none for too many or no match (as the LRS returns). ``found`` is
-    how many candidates scored at or above the possible threshold; ``scored`` how many
-    candidates were compared.
-    """
-
-    outcome: Outcome
-    matches: tuple[Match, ...]
-    found: int
-    scored: int
-
-    @property
-    def code(self) -> str:
-        """The LRS code of the outcome (``WSRC0004`` exact ... ``WSRC0001`` none)."""
-        return self.outcome.value
-
-    @property
-    def best(self) -> Match | None:
-        """The best match returned, if any."""
-        return self.matches[0] if self.matches else None
-
-
-class Link(NamedTuple):
-    """A scored pair of records from :meth:`Matcher.link` or :meth:`Matcher.dedupe`.
-
-    A named tuple (cheap to make by the million): ``left_id``, ``right_id``,
-    ``probability``, ``match_weight`` and ``is_match`` (at or above ``match_threshold``).
-
-    >>> Link("a", "b", 0.99, 6.6, True).is_match
-    True
-    """
-
-    left_id: Hashable
-    right_id: Hashable
-    probability: float
-    match_weight: float
-    is_match: bool
-
-
-@attrs.frozen
-class TermFrequencies:
-    """How often each given and family name key occurs among a set of records.
-
-    >>> from uln.matching.normalise import match_record
-    >>> tf = TermFrequencies.from_records([match_record({"given_name": n}) for n in "ABA"])
-    >>> tf.given["A"], tf.total
-    (2, 3)
-    """
-
-    given: Counter[str] = attrs.field(factory=Counter)
-    family: Counter[str] = attrs.field(factory=Counter)
-    total: int = 0
-    _cache: dict[tuple[bool, str, float], float] = attrs.field(
-        factory=dict, init=False, repr=False, eq=False
-    )
-
-    def adjustment(self, given: bool, key: str, u: float) -> float:
-        """The term-frequency adjustment in bits of an exact agreement on ``key``.
-
-        ``given`` says whether ``key`` is a given name (else a family name); ``u`` is the
-        exact level's u. See :data:`TF_RULES`.
-
-        >>> tf = TermFrequencies(given=Counter({"MOHAMMED": 500, "ZEBEDEE": 1}), total=10_000)
-        >>> tf.adjustment(True, "MOHAMMED", 0.008) < 0 < tf.adjustment(True, "ZEBEDEE", 0.008)
-        True
-        """
-        cache_key = (given, key, u)
-        value = self._cache.get(cache_key)
-        if value is None:
-            counter = self.given if given else self.family
-            value = _tf_adjustment(counter[key], self.total, u) if self.total > 0 else 0.0
-            self._cache[cache_key] = value
-        return value
-
-    @classmethod
-    def from_records(cls, records: Iterable[MatchRecord]) -> TermFrequencies:
-        """Count the name keys of ``records``."""
-        tf = cls()
-        given: list[str] = []
-        family: list[str] = []
-        total = 0
-        for record in records:
-            total += 1
-            if record.given is not None:
-                given.append(record.given.key)
-            if record.family is not None:
-                family.append(record.family.key)
-        tf._add_counts(given, family, total)
-        return tf
-
-    def _add_counts(self, given: Iterable[str], family: Iterable[str], total: int) -> None:
-        # add() for many records at once: their given and family name keys, their number
-        self.given.update(given)
-        self.family.update(family)
-        object.__setattr__(self, "total", self.total + total)
-        self._cache.clear()
-
-    def add(self, record: MatchRecord, sign: int = 1) -> None:
-        """Count one more record (or one fewer with ``sign=-1``)."""
-        object.__setattr__(self, "total", self.total + sign)
-        if self._cache:
-            self._cache.clear()
-        if record.given is not None:
-            self.given[record.given.key] += sign
-        if record.family is not None:
-            self.family[record.family.key] += sign
-
-
-def _tf_adjustment(count: int, total: int, u: float) -> float:
-    k = TF_RULES["pseudo_count"]
-    frequency = (count + k) / (total + k / u)
-    adjustment = math.log2(u / frequency)
-    return max(-TF_RULES["max_down"], min(TF_RULES["max_up"], adjustment))
-
 
 Levels = list[tuple[str, str]]
 
@@ -666,14 +418,15 @@ class Matcher:
 
     # -- search --------------------------------------------------------------------------
 
-    def search(self, query: Any, candidates: CandidateIndex | Mapping[Any, Any]) -> SearchResult:
+    def search(self, query: Any, candidates: CandidateSource | Mapping[Any, Any]) -> SearchResult:
         """Find a learner among candidates, with the outcomes of the LRS find.
 
         Args:
             query: the learner looked for (a row, ``Demographics``, ``MatchRecord`` ...).
-            candidates: a :class:`~uln.matching.index.CandidateIndex` (blocking finds the
-                candidates; term frequencies come from the index) or a small mapping of
-                id to record (every record is compared; no term-frequency adjustment).
+            candidates: a :class:`~uln.matching.index.CandidateIndex`, or any
+                :class:`~uln.matching.index.CandidateSource` (blocking finds the
+                candidates; term frequencies come from the source), or a small mapping
+                of id to record (every record is compared; no term-frequency adjustment).
 
         Returns:
             ``EXACT`` (WSRC0004) when one candidate is at or above ``match_threshold`` and
@@ -688,7 +441,7 @@ class Matcher:
         scored: list[tuple[float, Hashable, MatchRecord]] = []
         possible = self._possible_weight
         tf: TermFrequencies | None
-        pool: list[tuple[Hashable, MatchRecord]]
+        pool: Sequence[tuple[Hashable, MatchRecord]]
         if isinstance(candidates, Mapping):
             tf = None
             pool = [(key, match_record(row)) for key, row in candidates.items()]
@@ -774,7 +527,7 @@ class Matcher:
         from uln.matching.index import CandidateIndex, _collector_paused
 
         with _collector_paused():  # many long-lived objects, no cycles
-            index = CandidateIndex.from_records(right, matcher=self)
+            index = CandidateIndex.from_records(right)
             left_records = [(key, match_record(row)) for key, row in left.items()]
             tf = TermFrequencies.from_records(r for _, r in left_records)
             tf.given.update(index.frequencies.given)
@@ -834,7 +587,7 @@ class Matcher:
         from uln.matching.index import CandidateIndex, _collector_paused
 
         with _collector_paused():  # many long-lived objects, no cycles
-            index = CandidateIndex.from_records(records, matcher=self)
+            index = CandidateIndex.from_records(records)
             tf = index.frequencies
             floor = _weight_of(self.config.possible_threshold if threshold is None else threshold)
             # a pair's weight depends only on the prepared values of its records (and on tf,
@@ -912,136 +665,18 @@ class Matcher:
         >>> fitted.config.comparisons["family_name"] != Matcher().config.comparisons["family_name"]
         True
         """
-        rng = random.Random(seed)
-        left = [match_record(row) for row in records.values()]
-        right = [match_record(row) for row in other.values()] if other is not None else left
-        if not left or not right or (other is None and len(left) < 2):
-            return Matcher(self.config)
-        config = self.config
-        names = self._names
-        u_counts: dict[str, Counter[str]] = {name: Counter() for name in names}
-        for _ in range(random_pairs):
-            i, j = rng.randrange(len(left)), rng.randrange(len(right))
-            if other is None and i == j:
-                continue
-            for name, level in zip(names, self._level_tuple(left[i], right[j]), strict=True):
-                if level != MISSING:
-                    u_counts[name][level] += 1
-        u_new = {
-            name: _shrink({lv.name: lv.u for lv in config.comparisons[name].levels}, counts, 1.0)
-            for name, counts in u_counts.items()
-        }
-        m_start = {
-            name: {lv.name: lv.m for lv in config.comparisons[name].levels} for name in names
-        }
+        from uln.matching._fit import fit
 
-        def by_dob(r: MatchRecord) -> str | None:
-            return r.dob.digits if r.dob is not None else None
-
-        def by_names(r: MatchRecord) -> str | None:
-            if r.given is None or r.family is None:
-                return None
-            return f"{r.given.block}|{r.family.code}"
-
-        sessions = (("date_of_birth", by_dob), ("names", by_names))
-        estimates: dict[str, list[dict[str, float]]] = {name: [] for name in names}
-        dob_session: tuple[float, int] | None = None
-        for blocked_on, key in sessions:
-            pairs, count = _pairs_sharing(left, right if other is not None else None, key)
-            if len(pairs) > max_pairs:
-                pairs = rng.sample(pairs, max_pairs)
-            patterns: defaultdict[tuple[str, ...], float] = defaultdict(float)
-            for a, b, weight in pairs:
-                patterns[self._level_tuple(a, b)] += weight
-            # the comparisons a session is blocked on agree by construction: they say
-            # nothing about which pairs match, so EM leaves them out (as Splink does)
-            skip = {"given_name", "family_name"} if blocked_on == "names" else {blocked_on}
-            m_est, lam = _expectation_maximisation(
-                names, m_start, u_new, patterns, iterations, ignore=frozenset(skip)
-            )
-            for name in names:
-                if name not in skip and patterns:
-                    estimates[name].append(m_est[name])
-            if blocked_on == "date_of_birth" and patterns:
-                dob_session = (lam, count)
-        m_new = {}
-        for name in names:
-            found = estimates[name]
-            if not found:
-                m_new[name] = m_start[name]
-                continue
-            m_new[name] = {
-                level: sum(e[level] for e in found) / len(found) for level in m_start[name]
-            }
-        for name in names:
-            levels = [
-                LevelConfig(lv.name, m_new[name][lv.name], u_new[name][lv.name], lv.fixed_weight)
-                for lv in config.comparisons[name].levels
-            ]
-            config = config.with_levels(name, levels)
-        if estimate_prior and dob_session is not None and "date_of_birth" in m_new:
-            lam, count = dob_session
-            # matches among pairs with the same date of birth, over the share of matches
-            # (of those with both dates) that agree on it, over the share of pairs with
-            # both dates (missing dates taken as independent of matching)
-            with_dob = sum(r.dob is not None for r in left) / len(left)
-            with_dob_right = with_dob
-            if other is not None:
-                with_dob_right = sum(r.dob is not None for r in right) / len(right)
-            share = m_new["date_of_birth"].get("exact", 0.0) * with_dob * with_dob_right
-            total = len(left) * (len(left) - 1) / 2 if other is None else len(left) * len(right)
-            if share > 0 and total > 0:
-                prior = min(max(lam * count / share / total, 1e-9), 0.5)
-                config = config.evolve(prior=prior)
-        return Matcher(config)
-
-
-def _pairs_sharing(
-    left: Sequence[MatchRecord],
-    right: Sequence[MatchRecord] | None,
-    key: Any,
-    cap: int = 200,
-) -> tuple[list[tuple[MatchRecord, MatchRecord, float]], int]:
-    """Pairs of records with the same key (within ``left``, or across when ``right``).
-
-    Groups larger than ``cap`` are cut to ``cap`` records for the sample of pairs; each
-    pair comes with its weight, the number of pairs of its group that it stands for, so
-    that a sample stays representative: a date of birth shared by thousands (``1 Jan``
-    of a year, a default) would otherwise count for no more than a rare one. The count
-    returned is of all pairs sharing a key.
-    """
-    groups: dict[str, tuple[list[MatchRecord], list[MatchRecord]]] = {}
-    for record in left:
-        k = key(record)
-        if k is not None:
-            groups.setdefault(k, ([], []))[0].append(record)
-    if right is not None:
-        for record in right:
-            k = key(record)
-            if k is not None and k in groups:
-                groups[k][1].append(record)
-    pairs: list[tuple[MatchRecord, MatchRecord, float]] = []
-    count = 0
-    for a_side, b_side in groups.values():
-        if right is None:
-            n = len(a_side)
-            if n < 2:
-                continue
-            count += n * (n - 1) // 2
-            members = a_side[:cap]
-            k = len(members)
-            weight = n * (n - 1) / (k * (k - 1))
-            pairs.extend(
-                (members[i], members[j], weight) for i in range(k) for j in range(i + 1, k)
-            )
-        else:
-            if not b_side:
-                continue
-            count += len(a_side) * len(b_side)
-            a_part, b_part = a_side[:cap], b_side[:cap]
-            weight = len(a_side) * len(b_side) / (len(a_part) * len(b_part))
-            pairs.extend((a, b, weight) for a in a_part for b in b_part)
-    return pairs, count
+        return fit(
+            self,
+            records,
+            other,
+            random_pairs=random_pairs,
+            max_pairs=max_pairs,
+            iterations=iterations,
+            estimate_prior=estimate_prior,
+            seed=seed,
+        )
 
 
 _TF_LEVELS: Final = frozenset({"exact", "previous"})
@@ -1070,65 +705,3 @@ def _weight_of(probability: float) -> float:
     if probability <= 0.0:
         return -math.inf
     return math.log2(probability / (1.0 - probability))
-
-
-_FLOOR: Final = 1e-6
-
-
-def _shrink(
-    prior: Mapping[str, float], counts: Mapping[str, float], strength: float
-) -> dict[str, float]:
-    """Blend observed level counts with prior probabilities (``strength`` pseudo-pairs)."""
-    total = sum(counts.values())
-    prior_total = sum(prior.values())
-    out = {}
-    for level, p in prior.items():
-        share = p / prior_total
-        out[level] = max(_FLOOR, (counts.get(level, 0) + strength * share) / (total + strength))
-    return out
-
-
-def _expectation_maximisation(
-    names: Sequence[str],
-    m: Mapping[str, Mapping[str, float]],
-    u: Mapping[str, Mapping[str, float]],
-    patterns: Mapping[tuple[str, ...], float],
-    iterations: int,
-    ignore: frozenset[str] = frozenset(),
-) -> tuple[dict[str, dict[str, float]], float]:
-    """Estimate m for every level, and the share of matches, by EM with u held fixed.
-
-    Comparisons in ``ignore`` (those the pairs were chosen on) take no part in the
-    likelihood; their m comes back unchanged.
-    """
-    m_cur = {name: dict(levels) for name, levels in m.items()}
-    total = sum(patterns.values())
-    if not total:
-        return m_cur, 0.0
-    lam = 0.1
-    items = list(patterns.items())
-    for _ in range(iterations):
-        sums: dict[str, dict[str, float]] = {name: defaultdict(float) for name in names}
-        weight_total = 0.0
-        for pattern, count in items:
-            log_m = math.log(lam)
-            log_u = math.log(1.0 - lam)
-            for name, level in zip(names, pattern, strict=True):
-                if level == MISSING or name in ignore:
-                    continue
-                log_m += math.log(m_cur[name].get(level, _FLOOR))
-                log_u += math.log(u[name].get(level, _FLOOR))
-            diff = log_u - log_m
-            posterior = 1.0 / (1.0 + math.exp(diff)) if diff < 700 else 0.0
-            mass = posterior * count
-            weight_total += mass
-            for name, level in zip(names, pattern, strict=True):
-                if level != MISSING:
-                    sums[name][level] += mass
-        lam = min(max(weight_total / total, 1e-9), 1 - 1e-9)
-        strength = 1.0
-        m_cur = {
-            name: dict(m[name]) if name in ignore else _shrink(m[name], sums[name], strength)
-            for name in names
-        }
-    return m_cur, lam
