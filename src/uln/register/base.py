@@ -1,0 +1,335 @@
+"""The storage surface of a register, and the records it keeps beside learners.
+
+A backend (in memory, SQL, or your own) implements :class:`Register`: a handful of
+storage operations and a unit of work. Every LRS rule (when a ULN is issued, how a
+find is scored, what a link may do, the codes returned) lives once, above the
+backends, in :mod:`uln.register.service`; a backend only stores and fetches.
+
+What a backend promises (the contract suite :mod:`uln.testing.contract` checks it):
+
+- **Unit of work**: everything done inside ``with register.transaction():`` is kept
+  when the block completes and undone when it raises. Transactions nest: an inner
+  block joins the outer one. Every storage method may also be called outside a
+  transaction (it then runs in one of its own).
+- **ULNs are reserved forever**: :meth:`Register.reserve_uln` records a ULN as issued
+  at once and for good, even if the transaction around it is rolled back or the
+  process dies, so a ULN is never issued twice.
+- **Learners** are stored whole (:class:`uln.Learner`, with ``uln``, ``version``,
+  ``created``, ``updated`` and ``master_uln`` set by the service) and every version
+  is kept (:meth:`Register.history`). :meth:`Register.replace` is a compare-and-set on
+  the version number: it raises :class:`~uln.errors.ConcurrencyError` when the stored
+  version is not the one expected.
+- **Identity**: a learner may carry an ``identity`` (a digest of its normalised
+  mandatory fields, made by the service); two stored learners never share one (the
+  second raises :class:`~uln.errors.DuplicateLearner`), so two processes registering
+  the same person at the same moment make one learner, not two.
+- **Searchable learners** carry ``keys`` (the matcher's blocking keys, text:
+  :func:`uln.matching.record_keys`); a learner stored with ``keys=None`` (a linked
+  record) is never a candidate. :meth:`Register.candidates` gives a
+  :class:`uln.matching.CandidateSource` over the searchable learners whose ids are
+  ULNs: the candidates of a query are those sharing a blocking key with it
+  (:func:`uln.matching.query_keys`) in a block no larger than
+  :func:`uln.matching.block_limit` allows, **sorted by ULN**, and its frequencies count
+  the given and family names of the searchable learners. Every backend therefore
+  gives the same find results for the same learners.
+
+>>> from uln.register.base import AuditEvent
+>>> AuditEvent(at=_dt.datetime(2024, 9, 2, tzinfo=_dt.UTC), organisation="10012345",
+...            action="register", uln="3344556680", version=1, fields=("given_name",))
+AuditEvent(action='register', uln='3344556680', organisation='10012345', version=1)
+"""
+
+from __future__ import annotations
+
+import abc
+import datetime as _dt
+import enum
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
+
+import attrs
+
+from uln.learner import Learner
+
+if TYPE_CHECKING:
+    from uln.matching import CandidateSource
+
+__all__ = [
+    "AuditEvent",
+    "BatchEntry",
+    "BatchRun",
+    "ExceptionItem",
+    "ExceptionKind",
+    "ExceptionStatus",
+    "Register",
+]
+
+
+class ExceptionKind(enum.Enum):
+    """Why a learner was queued for a person to decide (DOMAIN section 5)."""
+
+    POSSIBLE = "possible"
+    """Similar learners exist (WSRC0003; batch RC007)."""
+    TOO_MANY = "too_many"
+    """Too many similar learners (WSRC0002; batch RC008)."""
+
+
+class ExceptionStatus(enum.Enum):
+    """Where an exception stands."""
+
+    OPEN = "open"
+    RESOLVED_EXISTING = "resolved_existing"
+    """A person chose an existing learner."""
+    RESOLVED_NEW = "resolved_new"
+    """A person decided the learner is new: a ULN was issued."""
+    WITHDRAWN = "withdrawn"
+    """Closed without a decision (for instance the batch row was corrected and re-run)."""
+
+
+@attrs.frozen(repr=False)
+class ExceptionItem:
+    """A learner that a person must look at before a ULN is issued or returned.
+
+    ``learner`` is what was submitted (no ULN yet); ``candidates`` the ULNs of the
+    similar learners found, best first (none for too many). ``batch`` and ``line``
+    say where it came from when it came from a batch file. ``id`` is set by the
+    backend when the item is stored (0 before).
+    """
+
+    kind: ExceptionKind
+    learner: Learner
+    organisation: str
+    created: _dt.datetime
+    candidates: tuple[str, ...] = ()
+    status: ExceptionStatus = ExceptionStatus.OPEN
+    resolved_uln: str | None = None
+    resolved: _dt.datetime | None = None
+    batch: str | None = None
+    line: int | None = None
+    id: int = 0
+
+    def __repr__(self) -> str:  # the learner's details are personal data
+        return (
+            f"ExceptionItem(id={self.id}, kind={self.kind.value}, status={self.status.value}, "
+            f"candidates={len(self.candidates)})"
+        )
+
+
+@attrs.frozen(repr=False)
+class AuditEvent:
+    """One change (or, for learning records, one read) of a learner's record.
+
+    ``fields`` names the fields changed, never their values. ``organisation`` is the
+    UKPRN of the organisation that acted; ``user`` the acting user where known.
+    """
+
+    at: _dt.datetime
+    organisation: str
+    action: str
+    uln: str | None = None
+    version: int | None = None
+    fields: tuple[str, ...] = ()
+    user: str | None = None
+    detail: str = ""
+
+    def __repr__(self) -> str:
+        return (
+            f"AuditEvent(action={self.action!r}, uln={self.uln!r}, "
+            f"organisation={self.organisation!r}, version={self.version})"
+        )
+
+
+@attrs.frozen
+class BatchRun:
+    """A batch file being (or having been) processed against the register.
+
+    ``key`` identifies the batch: a digest of its UKPRN, file name and content, so the
+    same file sent twice is recognised and a run killed half way is resumed.
+    """
+
+    key: str
+    ukprn: str
+    file_name: str
+    total: int
+    started: _dt.datetime
+    finished: _dt.datetime | None = None
+
+
+@attrs.frozen
+class BatchEntry:
+    """What processing one learner of a batch gave: its return code and ULN.
+
+    ``index`` is the learner's position in the batch (from 0); recorded in the same
+    transaction as whatever the learner changed, so each learner is processed once.
+    """
+
+    index: int
+    code: str
+    uln: str | None = None
+    exception_id: int | None = None
+
+
+class Register(abc.ABC):
+    """The storage surface every register backend implements (see the module docs).
+
+    Backends store and fetch; they hold no LRS rule. Open one with
+    :func:`uln.register.open`, which wraps it in the service operations.
+    """
+
+    # -- unit of work ------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """A unit of work: kept if the block completes, undone if it raises; nests."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release connections and files; the register cannot be used afterwards."""
+
+    # -- ULN allocation ----------------------------------------------------------------
+
+    @abc.abstractmethod
+    def reserve_uln(self, uln: str) -> bool:
+        """Record ``uln`` as issued, for good; False if it was ever reserved before.
+
+        Kept even when the surrounding transaction rolls back or the process dies.
+        """
+
+    @abc.abstractmethod
+    def is_reserved(self, uln: str) -> bool:
+        """Whether ``uln`` was ever reserved."""
+
+    # -- learners ----------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def add(self, learner: Learner, *, keys: Sequence[str] | None, identity: str | None) -> None:
+        """Store a new learner (``learner.uln`` set, version 1).
+
+        Raises:
+            DuplicateLearner: a stored learner has the same ULN or the same identity.
+        """
+
+    @abc.abstractmethod
+    def get(self, uln: str) -> Learner | None:
+        """The current version of the learner with ``uln``, or None."""
+
+    def get_many(self, ulns: Iterable[str]) -> dict[str, Learner]:
+        """The current versions of the learners with these ULNs (unknown ones left out)."""
+        found = {}
+        for uln in ulns:
+            learner = self.get(uln)
+            if learner is not None:
+                found[uln] = learner
+        return found
+
+    @abc.abstractmethod
+    def replace(
+        self,
+        learner: Learner,
+        *,
+        expected_version: int,
+        keys: Sequence[str] | None,
+        identity: str | None,
+    ) -> None:
+        """Store a new version of a learner, keeping the old one in its history.
+
+        ``learner.version`` is the new version (``expected_version + 1``).
+
+        Raises:
+            ConcurrencyError: the stored version is not ``expected_version``.
+            NotFound: no learner has that ULN.
+            DuplicateLearner: another stored learner has the same identity.
+        """
+
+    @abc.abstractmethod
+    def history(self, uln: str) -> list[Learner]:
+        """Every version of the learner, oldest first (empty if unknown)."""
+
+    @abc.abstractmethod
+    def find_identity(self, identity: str) -> str | None:
+        """The ULN of the stored learner with this identity, if any."""
+
+    @abc.abstractmethod
+    def linked_to(self, master_uln: str) -> list[str]:
+        """The ULNs whose ``master_uln`` is ``master_uln``, sorted."""
+
+    @abc.abstractmethod
+    def candidates(self) -> CandidateSource:
+        """The searchable learners as a candidate source (ids are ULNs; see module docs)."""
+
+    @abc.abstractmethod
+    def __iter__(self) -> Iterator[Learner]:
+        """Every stored learner (current versions), in ULN order."""
+
+    @abc.abstractmethod
+    def count(self) -> int:
+        """How many learners are stored (linked ones included)."""
+
+    # -- exceptions --------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def add_exception(self, item: ExceptionItem) -> int:
+        """Store an exception; returns its new id (ids increase from 1)."""
+
+    @abc.abstractmethod
+    def get_exception(self, exception_id: int) -> ExceptionItem | None:
+        """The exception with this id, or None."""
+
+    @abc.abstractmethod
+    def update_exception(self, item: ExceptionItem) -> None:
+        """Store a changed exception (same id): its status and resolution."""
+
+    @abc.abstractmethod
+    def exceptions(
+        self, *, status: ExceptionStatus | None = ExceptionStatus.OPEN
+    ) -> list[ExceptionItem]:
+        """The exceptions with this status (all when None), oldest first."""
+
+    # -- audit -------------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def record(self, event: AuditEvent) -> None:
+        """Add an event to the audit history (inside the current transaction)."""
+
+    @abc.abstractmethod
+    def audit(self, *, uln: str | None = None, organisation: str | None = None) -> list[AuditEvent]:
+        """The audit events about ``uln`` and/or by ``organisation``, oldest first."""
+
+    # -- batch runs --------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def start_batch(self, run: BatchRun) -> BatchRun:
+        """Store a new batch run, or return the one already stored under ``run.key``.
+
+        Two processes starting the same batch at once get the same stored run.
+        """
+
+    @abc.abstractmethod
+    def get_batch(self, key: str) -> BatchRun | None:
+        """The batch run stored under ``key``, or None."""
+
+    @abc.abstractmethod
+    def finish_batch(self, key: str, finished: _dt.datetime) -> None:
+        """Mark a batch run finished."""
+
+    @abc.abstractmethod
+    def record_batch_entry(self, key: str, entry: BatchEntry) -> None:
+        """Record the outcome of one learner of a batch.
+
+        Raises:
+            DuplicateLearner: an entry with that index is already recorded for the batch
+                (so a learner can never be processed twice).
+        """
+
+    @abc.abstractmethod
+    def batch_entries(self, key: str) -> list[BatchEntry]:
+        """The outcomes recorded for a batch, by index."""
+
+    # -- context manager ---------------------------------------------------------------
+
+    def __enter__(self) -> Register:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
