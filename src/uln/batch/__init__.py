@@ -17,8 +17,10 @@ batches. This package reads and writes all three, with no storage involved:
 >>> import datetime, io
 >>> from uln.batch import read, write_request
 >>> from uln.learner import Demographics
+>>> born = datetime.date(2005, 4, 18)
 >>> people = [Demographics.from_raw({"GivenName": "Siân", "FamilyName": "O'Brien",
-...     "DateOfBirth": "2005-04-18", "Gender": "2", "LastKnownPostCode": "cv49ee"})] * 50
+...     "DateOfBirth": born - datetime.timedelta(days=i), "Gender": "2",
+...     "LastKnownPostCode": "cv49ee"}) for i in range(50)]  # 50 different learners
 >>> out = io.BytesIO()
 >>> _ = write_request(people, out, ukprn="10000001", when=datetime.datetime(2024, 9, 2, 9, 30))
 >>> batch = read(io.BytesIO(out.getvalue()), on=datetime.date(2024, 9, 2))
