@@ -218,6 +218,14 @@ class MatchRecord:
 
 _intern = sys.intern
 
+_CACHED_LENGTH: Final = 100
+"""[ours] The longest value whose prepared form the caches below remember.
+
+Values repeat (names, postcodes, dates), so each preparation is cached, up to a fixed
+number of entries; a longer value (no real name, date or postcode is) is prepared
+every time and not kept. Each cache therefore holds a bounded number of entries of at
+most this many characters, whatever it is given."""
+
 
 def name_info(text: object) -> NameInfo | None:
     """Prepare a name for comparison; ``None`` when it has no letters. Never raises.
@@ -229,6 +237,8 @@ def name_info(text: object) -> NameInfo | None:
     """
     if not isinstance(text, str):
         return None
+    if len(text) > _CACHED_LENGTH:  # worked out, not remembered: see _CACHED_LENGTH
+        return _name_info.__wrapped__(text)
     return _name_info(text)
 
 
@@ -245,12 +255,14 @@ def given_name_info(text: object) -> NameInfo | None:
     """
     if not isinstance(text, str):
         return None
+    if len(text) > _CACHED_LENGTH:
+        return _given_name_info.__wrapped__(text)
     return _given_name_info(text)
 
 
 @lru_cache(maxsize=1 << 20)
 def _given_name_info(text: str) -> NameInfo | None:
-    info = _name_info(text)
+    info = name_info(text)
     if info is not None and all(part in _names.TITLES for part in info.key.split()):
         return None
     return info
@@ -286,7 +298,9 @@ def _name_info_of_key(
     equivalents: frozenset[str],
 ) -> NameInfo:
     compact = _intern(key.replace(" ", ""))
-    metaphone, nysiis, soundex = _phonetic(compact)
+    metaphone, nysiis, soundex = (
+        _phonetic(compact) if len(compact) <= _CACHED_LENGTH else _phonetic.__wrapped__(compact)
+    )
     return NameInfo(
         key=key,
         compact=compact,
@@ -341,6 +355,8 @@ def date_info(value: object) -> DateInfo | None:
     if isinstance(value, _dt.date):
         return _date_info_of_parts((value.year, value.month, value.day))
     if isinstance(value, str):
+        if len(value) > _CACHED_LENGTH:
+            return None  # no date is written in so many characters
         return _date_info_of_text(value)
     return None
 
@@ -383,6 +399,8 @@ def postcode_info(value: object) -> PostcodeInfo | None:
         value = str(value)
     if not isinstance(value, str):
         return None
+    if len(value) > _CACHED_LENGTH:
+        return _postcode_info.__wrapped__(value)
     return _postcode_info(value)
 
 
@@ -422,7 +440,7 @@ def gender_code(value: object) -> int:
         return 0
     if isinstance(value, int):
         return _GENDER_CODES.get(int(value), 0)
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > _CACHED_LENGTH:
         return 0
     return _gender_text(value)
 
@@ -448,6 +466,8 @@ def text_info(value: object) -> TextInfo | None:
     """
     if not isinstance(value, str):
         return None
+    if len(value) > _CACHED_LENGTH:
+        return _text_info.__wrapped__(value)
     return _text_info(value)
 
 
