@@ -274,16 +274,22 @@ class Duplicates:
     The same learner means the same name keys
     (:func:`~uln.demographics.names.name_key`), date of birth, gender and postcode.
     The reader's :attr:`Batch.duplicates` and the writers use this one rule.
+    ``compact=True`` keeps only a hash of each row's keys, for files of any length
+    (a false duplicate then needs two 64-bit hashes to collide).
 
     >>> finder = Duplicates()
-    >>> finder.check(Entry(4, None, mis_identifier="A1")), finder.check(Entry(9, None, mis_identifier="A1"))
-    ((), (Problem(field='MISIdentifier', rule='the same MISIdentifier as line 4', kind='Duplicate', line=9, column=None),))
+    >>> finder.check(Entry(4, None, mis_identifier="A1"))
+    ()
+    >>> [str(p) for p in finder.check(Entry(9, None, mis_identifier="A1"))]
+    ['line 9, MISIdentifier: the same MISIdentifier as line 4']
     """
 
-    __slots__ = ("_seen",)
+    __slots__ = ("_compact", "_seen")
 
-    def __init__(self) -> None:
-        self._seen: dict[tuple[object, ...], int] = {}
+    def __init__(self, *, compact: bool = False) -> None:
+        self._seen: dict[object, int] = {}
+        self._compact = compact
+        """Remember a 64-bit hash of each key rather than the key (for long files)."""
 
     def check(self, entry: Entry) -> tuple[Problem, ...]:
         """The problems of ``entry`` as a repeat of an earlier entry (and remember it)."""
@@ -291,8 +297,10 @@ class Duplicates:
         line = entry.line
         seen = self._seen
 
+        compact = self._compact
+
         def once(key: tuple[object, ...], field: str, rule: str) -> None:
-            first = seen.setdefault(key, line)
+            first = seen.setdefault(hash(key) if compact else key, line)
             if first != line:
                 found.append(Problem(field, f"{rule} as line {first}", "Duplicate", line))
 

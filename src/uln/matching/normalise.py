@@ -43,7 +43,8 @@ from uln.demographics import email as _email
 from uln.demographics import gender as _gender
 from uln.demographics import names as _names
 from uln.demographics import postcodes as _postcodes
-from uln.errors import UlnError
+from uln.errors import InvalidRecord, Problem, UlnError
+from uln.learner import field_for, field_spec
 
 __all__ = [
     "FIELD_NAMES",
@@ -61,20 +62,27 @@ __all__ = [
     "text_info",
 ]
 
+_MATCH_FIELDS: Final = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "gender",
+    "postcode",
+    "previous_family_name",
+    "family_name_at_16",
+    "email",
+    "place_of_birth",
+    "school_at_16",
+    "middle_names",
+)
+
 FIELD_NAMES: Final[dict[str, tuple[str, ...]]] = {
-    "given_name": ("given_name", "GivenName"),
-    "family_name": ("family_name", "FamilyName"),
-    "date_of_birth": ("date_of_birth", "DateOfBirth"),
-    "gender": ("gender", "Gender"),
-    "postcode": ("postcode", "LastKnownPostCode", "last_known_postcode"),
-    "previous_family_name": ("previous_family_name", "PreviousFamilyName"),
-    "family_name_at_16": ("family_name_at_16", "FamilyNameAtAge16"),
-    "email": ("email", "EmailAddress", "email_address"),
-    "place_of_birth": ("place_of_birth", "PlaceOfBirth"),
-    "school_at_16": ("school_at_16", "SchoolAtAge16"),
-    "middle_names": ("middle_names", "MiddleOtherName", "MiddleNames", "middle_other_name"),
+    attr: (attr, field_spec(attr).lrs_name, *field_spec(attr).aliases) for attr in _MATCH_FIELDS
 }
-"""The keys read from a row for each field, in order of preference [ours]."""
+"""The fields the matcher reads, each with its names in order of preference: the
+attribute, the LRS name, then the aliases of :data:`uln.learner.FIELDS`. A row's key
+is read by :func:`uln.learner.field_for`, so any case and spacing of these names
+(``Date of Birth``, ``Post Code``, ``Given Name``) is read too [ours]."""
 
 
 _serials: Final = itertools.count(1)
@@ -487,26 +495,67 @@ def _email_of(value: object) -> str | None:
 
 
 _FIELDS: Final = tuple(FIELD_NAMES)
-_ALIASES: Final = {
-    name: (position, preference)
+_NOT_MATCHED: Final = (-1, 0)
+"""The slot of a key that names a field of the learner record the matcher does not use."""
+_SLOTS: Final[dict[str, tuple[int, int]]] = {
+    name: (position, min(preference, 2))
     for position, names in enumerate(FIELD_NAMES.values())
     for preference, name in enumerate(names)
 }
+"""For each key met: the position of its field in ``_FIELDS`` and its preference (0 for
+the attribute, 1 for the LRS name, 2 for any other name), or :data:`_NOT_MATCHED`."""
+_UNKNOWN: Final[set[str]] = set()
+"""Keys met that name no field (remembered up to a bound: a row's keys repeat)."""
+_SLOTS_LIMIT: Final = 4096
+
+
+def _slot(name: object) -> tuple[int, int] | None:
+    """The slot of a key not yet in ``_SLOTS``, remembered; ``None`` if it names no field."""
+    if not isinstance(name, str) or name in _UNKNOWN:
+        return None
+    spec = field_for(name)
+    slot: tuple[int, int] | None
+    if spec is None:
+        slot = None
+    elif spec.attr in FIELD_NAMES:
+        slot = (_FIELDS.index(spec.attr), 2)
+    else:
+        slot = _NOT_MATCHED
+    if len(name) <= _CACHED_LENGTH:
+        if slot is None:
+            if len(_UNKNOWN) >= _SLOTS_LIMIT:
+                _UNKNOWN.clear()
+            _UNKNOWN.add(name)
+        elif len(_SLOTS) < _SLOTS_LIMIT:
+            _SLOTS[name] = slot
+    return slot
 
 
 def _from_mapping(row: Mapping[str, Any]) -> list[object]:
     out: list[object] = [None] * len(_FIELDS)
     rank = [99] * len(_FIELDS)
-    aliases = _ALIASES
+    slots = _SLOTS
+    recognised = False
     for name, value in row.items():
-        where = aliases.get(name)
-        if where is None or value is None or (type(value) is str and not value):
+        where = slots.get(name) or _slot(name)
+        if where is None:
             continue
+        recognised = True
         position, preference = where
+        if position < 0 or value is None or (type(value) is str and not value):
+            continue
         if preference < rank[position]:
             out[position] = value
             rank[position] = preference
+    if not recognised and row:
+        raise InvalidRecord([Problem("keys", _NO_FIELD, "InvalidFormat")])
     return out
+
+
+_NO_FIELD: Final = (
+    "none names a field of the learner record (given_name, Forename, DOB ...; "
+    "see uln.learner.FIELDS)"
+)
 
 
 def _from_object(row: Any) -> list[object]:
@@ -523,14 +572,24 @@ def _from_object(row: Any) -> list[object]:
 
 
 def match_record(row: Any) -> MatchRecord:
-    """Prepare a row, a ``Demographics``, a ``Learner`` or a :class:`MatchRecord`. Never raises.
+    """Prepare a row, a ``Demographics``, a ``Learner`` or a :class:`MatchRecord`.
+
+    A value that cannot be read is left out of the comparison; nothing raises but a
+    non-empty mapping in which no key names a field of the learner record (wrong
+    headings, a row of data read as headings), which is an :class:`~uln.errors.InvalidRecord`.
 
     >>> r = match_record({"GivenName": "Jo", "FamilyName": "Bloggs", "Gender": "2",
     ...                   "PreviousFamilyName": "Smith"})
     >>> r.gender, [p.key for p in r.previous], r.dob is None
     (2, ['SMITH'], True)
+    >>> match_record({"Given Name": "Jo", "Post Code": "cv4 9ee"}).postcode.unit
+    'CV4 9EE'
     >>> match_record(None).given is None
     True
+    >>> match_record({"Nom": "Jo", "Ville": "Caen"})
+    Traceback (most recent call last):
+        ...
+    uln.errors.InvalidRecord: 1 field is not valid: keys (none names a field of the ...)
     """
     if isinstance(row, MatchRecord):
         return row
