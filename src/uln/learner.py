@@ -460,7 +460,7 @@ def field_spec(name: str) -> FieldSpec:
 
 def _check_raw(raw: object, what: str) -> None:
     """Refuse what is not a mapping, and a mapping that names no field at all."""
-    if not isinstance(raw, Mapping):
+    if type(raw) is not dict and not isinstance(raw, Mapping):
         raise InvalidArgument(
             f"{what}.from_raw: raw must be a mapping of field names to values, "
             f"not {type(raw).__name__}"

@@ -325,21 +325,17 @@ def _name_info_of_key(
     )
 
 
-_DATE_PATTERNS: Final = tuple(re.compile(pattern) for _, pattern in _dates.DATE_FORMATS)
 _LOOSE_DATE: Final = re.compile(r"([0-9]{4})[^0-9]?([0-9]{1,2})[^0-9]?([0-9]{1,2})")
 
 
 def _date_parts(text: str) -> tuple[int, int, int] | None:
-    text = text.strip()
-    for pattern in _DATE_PATTERNS:
-        match = pattern.fullmatch(text)
-        if match:
-            groups = {k: v for k, v in match.groupdict().items() if v is not None}
-            y = next(v for k, v in groups.items() if k.endswith("_y"))
-            m = next(v for k, v in groups.items() if k.endswith("_m"))
-            d = next(v for k, v in groups.items() if k.endswith("_d"))
-            return int(y), int(m), int(d)
-    match = _LOOSE_DATE.fullmatch(text)
+    """The parts of a date in any form :func:`uln.demographics.dates.parse_date` reads
+    (the same table, :data:`~uln.demographics.dates.DATE_FORMATS`), else of a loose
+    year-first form (``2001 2 3``)."""
+    parts = _dates.date_parts(text)
+    if parts is not None:
+        return parts
+    match = _LOOSE_DATE.fullmatch(text.strip())
     if match:
         return int(match[1]), int(match[2]), int(match[3])
     return None
@@ -353,6 +349,8 @@ def date_info(value: object) -> DateInfo | None:
 
     >>> date_info("2001-02-03").ordinal == date_info("03/02/2001").ordinal
     True
+    >>> date_info("2 Nov 2003").digits, date_info("2005-12-24 00:00:00").digits
+    ('20031102', '20051224')
     >>> date_info("yesterday") is None
     True
     """
