@@ -302,7 +302,7 @@ class InvalidArgument(UlnError, TypeError):
     >>> Demographics.from_raw(["Huw", "Pugh"])
     Traceback (most recent call last):
         ...
-    uln.errors.InvalidArgument: Demographics.from_raw: raw must be a mapping of field names to values, not list
+    uln.errors.InvalidArgument: Demographics.from_raw: raw must be a mapping of field ..., not list
     """
 
 

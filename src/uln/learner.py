@@ -58,8 +58,8 @@ from uln.demographics.postcodes import Postcode
 from uln.demographics.text import normalise_text
 from uln.enums import AbilityToShare, Gender, PrivacyNoticeSeen, VerificationType
 from uln.errors import (
-    InvalidCode,
     InvalidArgument,
+    InvalidCode,
     InvalidFormat,
     InvalidRecord,
     MissingValue,

@@ -89,7 +89,7 @@ def batch_group() -> click.Group:
     return _group
 
 
-class _Date(click.ParamType):
+class _Date(click.ParamType):  # type: ignore[type-arg]
     """A date option written ``YYYY-MM-DD``; click names the option in its error."""
 
     name = "YYYY-MM-DD"

@@ -614,12 +614,13 @@ def write_output(
         "TotalLearners": str(len(rows)),
         **{k: str(v) for k, v in counters.items()},
     }
-    destination: Path | IO[bytes] = (
-        path
-        if not isinstance(path, (str, os.PathLike))
-        else (Path(path) / name if Path(path).is_dir() else Path(path))
-    )
-    if isinstance(destination, Path) and destination.parent != Path(path):
-        _check_folder(destination)
+    destination: Path | IO[bytes]
+    if isinstance(path, (str, os.PathLike)):
+        folder = Path(path)
+        destination = folder / name if folder.is_dir() else folder
+        if destination != folder / name:
+            _check_folder(destination)
+    else:
+        destination = path
     _store([(destination, _emit(fmt, layout, header, layout.header, rows))], overwrite=overwrite)
     return destination if isinstance(destination, Path) else Path(name)
