@@ -91,7 +91,7 @@ def test_verify_and_output_files_are_not_overwritten(tmp_path: Path) -> None:
     entry = Entry(4, None, learner=learner, return_code="RC001")
     output = write_output([entry], tmp_path, ukprn=UKPRN, request_name=verify.name)
     before = output.read_bytes()
-    with pytest.raises(OutputError, match="_OUTPUT.CSV: the file exists"):
+    with pytest.raises(OutputError, match=r"_OUTPUT\.CSV: the file exists"):
         write_output([entry, entry], tmp_path, ukprn=UKPRN, request_name=verify.name)
     assert output.read_bytes() == before
     write_output([entry, entry], output, ukprn=UKPRN, request_name=verify.name, overwrite=True)
@@ -135,7 +135,7 @@ def test_a_full_disk_in_a_split_leaves_no_file(
 def test_a_split_whose_second_name_is_taken_writes_nothing(tmp_path: Path) -> None:
     taken = tmp_path / "LRB_10000001_020920240931.CSV"
     taken.write_bytes(b"mine")
-    with pytest.raises(OutputError, match="020920240931.CSV: the file exists"):
+    with pytest.raises(OutputError, match=r"020920240931\.CSV: the file exists"):
         write_request(_people(5001), tmp_path, ukprn=UKPRN, when=WHEN, split=True)
     assert _names(tmp_path) == [taken.name]
     assert taken.read_bytes() == b"mine"
@@ -242,7 +242,8 @@ def test_repr_of_a_batch_hides_the_contact_email() -> None:
     assert "jo.bloggs" not in repr(batch)
     assert "jo.bloggs" not in repr(batch.header)
     assert "jo.bloggs" not in repr(attrs.evolve(batch, learners=()))
-    assert isinstance(batch, Batch) and isinstance(batch.header, Header)
+    assert isinstance(batch, Batch)
+    assert isinstance(batch.header, Header)
 
 
 @pytest.mark.parametrize(
@@ -265,9 +266,11 @@ def test_a_text_stream_that_cannot_decode_is_our_error() -> None:
     text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
     with pytest.raises(BatchError, match="cannot be read as utf-8: open it in binary mode"):
         read(text, on=ON)
-    with pytest.raises(BatchError):
-        with stream(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"), on=ON) as reader:
-            list(reader)
+    with (
+        pytest.raises(BatchError),
+        stream(io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"), on=ON) as reader,
+    ):
+        list(reader)
 
 
 def test_the_layouts_are_the_field_table() -> None:

@@ -21,6 +21,25 @@ def _left(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
 
+def _write(
+    path: Path,
+    data: bytes = b"data",
+    *,
+    overwrite: bool = False,
+    fail: BaseException | None = None,
+    meanwhile: bytes | None = None,
+) -> None:
+    """Write ``data`` through atomic_write; raise ``fail`` halfway; or have another
+    process write ``meanwhile`` to the destination while the block runs."""
+    with atomic_write(path, overwrite=overwrite) as out:
+        out.write(data[: len(data) // 2])
+        if fail is not None:
+            raise fail
+        if meanwhile is not None:
+            path.write_bytes(meanwhile)
+        out.write(data[len(data) // 2 :])
+
+
 def test_writes_a_new_file(tmp_path: Path) -> None:
     with atomic_write(tmp_path / "out.csv") as out:
         out.write(b"ULN\n")
@@ -32,9 +51,9 @@ def test_an_existing_file_is_kept_unless_asked(tmp_path: Path) -> None:
     path = tmp_path / "out.csv"
     path.write_bytes(b"old")
     with pytest.raises(OutputError, match=r"^out\.csv: the file exists") as caught:
-        with atomic_write(path) as out:
-            out.write(b"new")  # pragma: no cover - refused before the block runs
-    assert isinstance(caught.value, UlnError) and isinstance(caught.value, OSError)
+        _write(path, b"new")
+    assert isinstance(caught.value, UlnError)
+    assert isinstance(caught.value, OSError)
     assert path.read_bytes() == b"old"
     with atomic_write(path, overwrite=True) as out:
         out.write(b"new")
@@ -51,9 +70,7 @@ def test_an_interruption_leaves_the_destination_as_it_was(
     if existed:
         path.write_bytes(b"old")
     with pytest.raises(type(error)):
-        with atomic_write(path, overwrite=True) as out:
-            out.write(b"half of the ")
-            raise error
+        _write(path, b"half of the file", overwrite=True, fail=error)
     assert _left(tmp_path) == (["out.csv"] if existed else [])
     if existed:
         assert path.read_bytes() == b"old"
@@ -61,15 +78,13 @@ def test_an_interruption_leaves_the_destination_as_it_was(
 
 def test_a_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match=r"^out\.csv: the folder does not exist$"):
-        with atomic_write(tmp_path / "nowhere" / "out.csv"):
-            pass  # pragma: no cover
+        _write(tmp_path / "nowhere" / "out.csv")
 
 
 def test_a_folder_is_not_a_file(tmp_path: Path) -> None:
     (tmp_path / "out.csv").mkdir()
     with pytest.raises(OutputError, match="is a folder"):
-        with atomic_write(tmp_path / "out.csv", overwrite=True):
-            pass  # pragma: no cover
+        _write(tmp_path / "out.csv", overwrite=True)
 
 
 @pytest.mark.skipif(
@@ -81,8 +96,7 @@ def test_a_read_only_folder(tmp_path: Path) -> None:  # pragma: no cover - not a
     folder.chmod(0o500)
     try:
         with pytest.raises(OutputError, match=r"^out\.csv: cannot write in its folder"):
-            with atomic_write(folder / "out.csv"):
-                pass
+            _write(folder / "out.csv")
     finally:
         folder.chmod(0o700)
 
@@ -93,8 +107,7 @@ def test_a_folder_that_refuses_files(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(_files.tempfile, "mkstemp", refuse)
     with pytest.raises(OutputError, match=r"^out\.csv: cannot write in its folder"):
-        with atomic_write(tmp_path / "out.csv"):
-            pass  # pragma: no cover
+        _write(tmp_path / "out.csv")
     assert _left(tmp_path) == []
 
 
@@ -107,8 +120,7 @@ def test_a_full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(_files.os, "fsync", full)
     with pytest.raises(OutputError, match=r"^out\.csv: could not be written \(No space left"):
-        with atomic_write(path, overwrite=True) as out:
-            out.write(b"new")
+        _write(path, b"new", overwrite=True)
     assert _left(tmp_path) == ["out.csv"]
     assert path.read_bytes() == b"old"
 
@@ -119,17 +131,14 @@ def test_a_rename_that_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
     monkeypatch.setattr(_files.os, "replace", fail)
     with pytest.raises(OutputError, match=r"^out\.csv: could not be written"):
-        with atomic_write(tmp_path / "out.csv") as out:
-            out.write(b"data")
+        _write(tmp_path / "out.csv")
     assert _left(tmp_path) == []
 
 
 def test_a_file_that_appears_meanwhile_is_not_replaced(tmp_path: Path) -> None:
     path = tmp_path / "out.csv"
     with pytest.raises(OutputError, match="the file exists"):
-        with atomic_write(path) as out:
-            out.write(b"mine")
-            path.write_bytes(b"theirs")  # another process got there first
+        _write(path, b"mine", meanwhile=b"theirs")  # another process got there first
     assert path.read_bytes() == b"theirs"
     assert _left(tmp_path) == ["out.csv"]
 
