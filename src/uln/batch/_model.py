@@ -280,8 +280,9 @@ class Duplicates:
     >>> finder = Duplicates()
     >>> finder.check(Entry(4, None, mis_identifier="A1"))
     ()
-    >>> [str(p) for p in finder.check(Entry(9, None, mis_identifier="A1"))]
-    ['line 9, MISIdentifier: the same MISIdentifier as line 4']
+    >>> for problem in finder.check(Entry(9, None, mis_identifier="A1")):
+    ...     print(problem)
+    line 9, MISIdentifier: the same MISIdentifier as line 4
     """
 
     __slots__ = ("_compact", "_seen")
