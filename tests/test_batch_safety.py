@@ -289,3 +289,14 @@ def test_the_layouts_are_the_field_table() -> None:
                 expected = "MiddleNames"
             assert column.name == expected
             assert column.name in (spec.lrs_name, *spec.aliases)
+
+
+def test_an_echoed_cell_with_a_lone_surrogate_does_not_crash_the_writer() -> None:
+    values = dict.fromkeys(VERSIONS["2A"].names, "")
+    values["GivenName"] = "Hu\ud800w"
+    entry = Entry(4, None, values=values, return_code="RC011")
+    out = io.BytesIO()
+    write_output([entry], out, ukprn=UKPRN, request_name=f"LRB_{UKPRN}_020920240930.CSV")
+    [echoed] = read_output(io.BytesIO(out.getvalue())).learners
+    assert echoed.return_code == "RC011"
+    assert out.getvalue().decode("utf-8").count("Hu?w") == 1

@@ -458,18 +458,22 @@ def field_spec(name: str) -> FieldSpec:
     return spec
 
 
-def _check_raw(raw: object, what: str) -> None:
-    """Refuse what is not a mapping, and a mapping that names no field at all."""
-    if type(raw) is not dict and not isinstance(raw, Mapping):
+def _check_type(raw: object, what: str) -> None:
+    """Refuse what is not a mapping, naming the argument."""
+    if not isinstance(raw, Mapping):
         raise InvalidArgument(
             f"{what}.from_raw: raw must be a mapping of field names to values, "
             f"not {type(raw).__name__}"
         )
+
+
+def _check_keys(raw: Mapping[Any, Any]) -> None:
+    """Refuse a mapping none of whose keys names a field (wrong headings)."""
     for key in raw:
         if key in _ALL_KEYS or field_for(key) is not None:
             return
-    if raw:  # keys are not echoed: a row of data read as headings would be personal data
-        raise InvalidRecord([Problem("keys", _NO_FIELD, "InvalidFormat")])
+    # The keys are not echoed: a row of data read as headings would be personal data.
+    raise InvalidRecord([Problem("keys", _NO_FIELD, "InvalidFormat")])
 
 
 _NO_FIELD: Final = (
@@ -671,8 +675,11 @@ class Demographics:
         >>> d.gender, d.postcode, [p.field for p in d.problems]
         (<Gender.NOT_SPECIFIED: 9>, None, ['LastKnownPostCode'])
         """
-        _check_raw(raw, "Demographics")
+        if type(raw) is not dict:
+            _check_type(raw, "Demographics")
         values, problems = _read(raw, _D, line)
+        if not values and raw:
+            _check_keys(raw)  # nothing read: is any key a field at all?
         if problems:
             if strict:
                 raise _fail(problems, line)
@@ -772,9 +779,12 @@ class Learner:
                 always, when no key names a field of the learner record.
             InvalidArgument: ``raw`` is not a mapping.
         """
-        _check_raw(raw, "Learner")
+        if type(raw) is not dict:
+            _check_type(raw, "Learner")
         values, problems = _read(raw, _L, line)
         demo_values, demo_problems = _read(raw, _D, line)
+        if not values and not demo_values and raw:
+            _check_keys(raw)
         problems.extend(demo_problems)
         kind = values.get("verification_type")
         if (

@@ -237,7 +237,9 @@ def _emit(
         if layout.kind != "output":
             header_names = (*header_names, XML_COUNT_FIELD)  # only XML states the count
         _write_xml(buffer, layout, header, header_names, rows)
-    return buffer.getvalue().encode("utf-8")
+    # Checked rows hold no lone surrogate (the normalisers refuse them); an echoed cell
+    # of a bad row might, and is written with "?" for it rather than failing [ours].
+    return buffer.getvalue().encode("utf-8", "replace")
 
 
 def _store(files: Sequence[tuple[Path | IO[bytes], bytes]], *, overwrite: bool) -> None:

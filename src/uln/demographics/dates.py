@@ -186,6 +186,12 @@ _TIMED = {
     for name in re.compile(pattern).groupindex
     if name.endswith("_time")
 }
+# The forms written in digits only, with no time: read without the checks of _parts.
+_PLAIN = frozenset(
+    _PATTERN.groupindex[f"_form{i}"]
+    for i, (form, _) in enumerate(DATE_FORMATS)
+    if "Mon" not in form and "time" not in form
+)
 # The forms that date.fromisoformat reads (Python 3.11 and later): one call in C instead
 # of int() on three groups. It refuses the same impossible dates; the checks say why.
 _ISO_FORMS = frozenset(
@@ -375,10 +381,14 @@ def _parse_text(text: str) -> _dt.date | tuple[type[ValidationError], str]:
         else:
             if date.year >= 1000:
                 return date
-    parts = _parts(match)
-    if isinstance(parts, str):
-        return InvalidDate, parts
-    year, month, day = parts
+    if form in _PLAIN:  # digits only, no time: the common case, read inline
+        year_text, month_text, day_text = match.group(*_FIELDS[form])
+        year, month, day = int(year_text), int(month_text), int(day_text)
+    else:
+        parts = _parts(match)
+        if isinstance(parts, str):
+            return InvalidDate, parts
+        year, month, day = parts
     if year >= 1000 and 1 <= month <= 12 and 1 <= day <= _DAYS_IN_MONTH[month - 1]:
         try:
             return _date(year, month, day)
