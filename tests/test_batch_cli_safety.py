@@ -345,3 +345,16 @@ def test_new_help_reads_naturally(runner: CliRunner) -> None:
     assert "Default: CSV." in result.output
     assert "--force" in result.output
     assert "--allow-small" in result.output
+
+
+def test_new_into_a_missing_folder_is_a_message(runner: CliRunner, tmp_path: Path) -> None:
+    export = _export(tmp_path)
+    result = runner.invoke(
+        batch_group(),
+        ["new", "--ukprn", "10012345", "--out", str(tmp_path / "nowhere"), "--on", ON, str(export)],
+    )
+    assert result.exit_code == 1
+    assert result.output == (
+        "export.csv: cannot write the request: nowhere: the folder does not exist; "
+        "nothing written\n"
+    )
