@@ -9,6 +9,10 @@ Writes, from a fixed seed (the same bytes every run):
 * ``LRB_10012345_020920240930.XML``: the same learners as XML;
 * ``LRB_10012345_020920240945.CSV``: a version 3A batch of 80 learners with UCIs and
   UPNs;
+* ``LRB_10012345_020920240930_OUTPUT.CSV``: an output file for the 2A CSV batch, as
+  the register might return it (``uln batch show`` summarises it): each bad row with
+  its return code, the good ones found (RC001), registered with a new ULN (RC002) or
+  held as possible matches (RC007);
 * ``planted.json``: for each file, the problems planted in it (line, return code,
   fields) and the duplicates, which ``uln batch check --on 2024-09-02`` must report,
   and nothing else; and the near-duplicates with typos, which only a matcher sees.
@@ -28,8 +32,17 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from uln.batch import _csvio, _xmlio
-from uln.batch.spec import REQUEST_HEADER, VERSIONS, XML_COUNT_FIELD, Layout, file_name
+import attrs
+
+from uln.batch import _csvio, _xmlio, read, write_output
+from uln.batch.spec import (
+    REQUEST_HEADER,
+    VERSIONS,
+    XML_COUNT_FIELD,
+    Layout,
+    file_name,
+    output_file_name,
+)
 from uln.checkdigit import generate
 from uln.identifiers import uci, upn
 
@@ -609,6 +622,9 @@ def make(folder: Path) -> dict[str, Path]:
     (folder / name).write_bytes(data)
     manifest[name] = _report(example, lines, csv_only)
     written["csv_2a"] = folder / name
+    output = folder / output_file_name(name)
+    output.write_bytes(_output(data, name, random.Random(SEED + 1)))
+    written["output_2a"] = output
 
     # The same learners as XML, with two faults only XML can have instead.
     xml_only = {
@@ -635,6 +651,31 @@ def make(folder: Path) -> dict[str, Path]:
     )
     written["planted"] = folder / "planted.json"
     return written
+
+
+def _output(request: bytes, name: str, rng: random.Random) -> bytes:
+    """The output file the register might return for ``request``: a bad row gets the
+    code of its problems; a good one RC002 (a new ULN, most of them), RC001 (found,
+    with its ULN) or RC007 (possible matches, to resolve by hand)."""
+    batch = read(io.BytesIO(request), on=ON)
+    entries = []
+    for entry in batch.learners:
+        if entry.code is not None:
+            entries.append(attrs.evolve(entry, return_code=entry.code))
+            continue
+        code = rng.choices(["RC002", "RC001", "RC007"], weights=[80, 15, 5])[0]
+        uln = generate(rng) if code in ("RC001", "RC002") else None
+        entries.append(attrs.evolve(entry, return_code=code, uln=uln))
+    out = io.BytesIO()
+    write_output(
+        entries,
+        out,
+        ukprn=UKPRN,
+        request_name=name,
+        started=WHEN + _dt.timedelta(hours=2),
+        finished=WHEN + _dt.timedelta(hours=2, minutes=7),
+    )
+    return out.getvalue()
 
 
 def synthetic_rows(n: int, *, seed: int = SEED, version: str = "2A") -> Iterator[list[str]]:

@@ -120,8 +120,10 @@ EXPORT = """Student ID,Forename,Surname,DOB,Sex,Postcode,Email,Phone
 
 
 def _export(tmp_path: Path, *bad: str, n: int = 55) -> Path:
+    first = _dt.date(2005, 6, 7)  # each learner born on a different day: no duplicates
     rows = [
-        f"S{i:04d},Huw,Pugh{'-Jones' * (i % 3)},07/06/2005,Male,ll57 2dg,"
+        f"S{i:04d},Huw,Pugh{'-Jones' * (i % 3)},"
+        f"{first - _dt.timedelta(days=i):%d/%m/%Y},Male,ll57 2dg,"
         f"h{i}@example.ac.uk,01248 000000"
         for i in range(n)
     ]

@@ -31,7 +31,9 @@ with DATA.open(encoding="utf-8", newline="") as _f:
 RULES = {
     "a date is required",
     "two-digit years are ambiguous; write the year in full",
-    "not a date: use YYYY-MM-DD, YYYYMMDD or day-first DD/MM/YYYY, DD-MM-YYYY, DD.MM.YYYY",
+    "not a date: use YYYY-MM-DD, YYYYMMDD, day-first DD/MM/YYYY, DD-MM-YYYY, DD.MM.YYYY or "
+    "2 Nov 2003 (a time after the date is allowed)",
+    "the time after the date is not a time of day",
     "the year must be from 1000 to 9999",
     "the month must be from 1 to 12",
     "the day does not exist in that month",
@@ -48,6 +50,16 @@ def _forms(d: dt.date) -> list[str]:
         forms.append(f"{day}{sep}{m}{sep}{y}")
         forms.append(f"{day:02d}{sep}{m}{sep}{y}")
         forms.append(f"{day}{sep}{m:02d}{sep}{y}")
+    forms.append(f"{y}/{m}/{day}")
+    forms.append(f"{y}/{m:02d}/{day:02d}")
+    name = d.strftime("%B")
+    for month in (name, name[:3], name.upper(), name[:3].lower() + "."):
+        forms.append(f"{day} {month} {y}")
+        forms.append(f"{day:02d}-{month}-{y}")
+        forms.append(f"{month} {day}, {y}")
+    for time in (" 00:00:00", "T00:00:00", " 23:59", "T12:30:45.123Z", " 00:00:00+01:00"):
+        forms.append(f"{y}-{m:02d}-{day:02d}{time}")
+        forms.append(f"{day:02d}/{m:02d}/{y}{time}")
     return forms
 
 
@@ -65,6 +77,40 @@ def test_vectors(row: dict[str, str]) -> None:
         assert info.value.rule in RULES
         if row["value"].strip():
             assert row["value"].strip() not in str(info.value)
+
+
+@given(
+    st.dates(),
+    st.sampled_from(
+        ["{d} {mon} {y}", "{d}-{mon}-{y}", "{d}/{m}/{y} 00:00", "{d}.{m}.{y}T00:00:00"]
+    ),
+)
+def test_two_digit_years_are_refused_in_the_export_forms_too(d: dt.date, pattern: str) -> None:
+    text = pattern.format(d=d.day, m=d.month, mon=d.strftime("%b"), y=f"{d.year % 100:02d}")
+    with pytest.raises(errors.InvalidDate, match="two-digit years are ambiguous"):
+        parse_date(text)
+
+
+@given(VALID_DATES, st.integers(0, 99), st.integers(0, 99), st.integers(0, 99))
+def test_a_time_after_the_date_must_be_a_time_of_day(
+    d: dt.date, hours: int, minutes: int, seconds: int
+) -> None:
+    text = f"{d.isoformat()} {hours:02d}:{minutes:02d}:{seconds:02d}"
+    if hours < 24 and minutes < 60 and seconds < 60:
+        assert parse_date(text) == d
+    else:
+        with pytest.raises(errors.InvalidDate, match="not a time of day"):
+            parse_date(text)
+
+
+@given(VALID_DATES)
+def test_the_matcher_reads_every_form_parse_date_reads(d: dt.date) -> None:
+    from uln.matching.normalise import date_info
+
+    for text in _forms(d):
+        info = date_info(text)
+        assert info is not None, text
+        assert info.ordinal == d.toordinal(), text
 
 
 def test_the_table_lists_the_forms() -> None:
@@ -134,6 +180,7 @@ _REFERENCE = [
         )
         for sep in "/-."
     ),
+    (r"[0-9]{4}/[0-9]{1,2}/[0-9]{1,2}", "%Y/%m/%d"),
 ]
 
 

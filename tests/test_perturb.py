@@ -199,8 +199,8 @@ def test_name_swap_date_swap_marriage_and_move() -> None:
     ],
 )
 def test_date_swap_keeps_the_form_of_the_date(text: str, swapped: str) -> None:
-    assert perturb({"dob": "x", "DateOfBirth": text}, "date_swap", random.Random(0)) == {
-        "dob": "x",
+    assert perturb({"shoe_size": "x", "DateOfBirth": text}, "date_swap", random.Random(0)) == {
+        "shoe_size": "x",
         "DateOfBirth": swapped,
     }
 

@@ -22,7 +22,9 @@ so code written for the standard library keeps working::
      |    +-- MissingValue
      |    +-- InvalidRecord          (several fields at once: ``.problems``)
      +-- ConfigError (also ValueError)
+     +-- InvalidArgument (also TypeError: an argument of the wrong type)
      +-- BatchError                 (a whole batch file is unusable)
+     +-- OutputError (also OSError: a file could not be written)
      +-- RegisterError
           +-- NotFound
           +-- ConcurrencyError
@@ -56,6 +58,7 @@ __all__ = [
     "DuplicateLearner",
     "ForbiddenIdentifier",
     "IntegrityError",
+    "InvalidArgument",
     "InvalidChecksum",
     "InvalidCode",
     "InvalidComponent",
@@ -290,6 +293,17 @@ class InvalidRecord(ValidationError):
 
 class ConfigError(UlnError, ValueError):
     """A configuration (for instance a :class:`~uln.matching.MatchConfig`) is not valid."""
+
+
+class InvalidArgument(UlnError, TypeError):
+    """A function was given an argument of the wrong type; the message names the argument.
+
+    >>> from uln.learner import Demographics
+    >>> Demographics.from_raw(["Huw", "Pugh"])
+    Traceback (most recent call last):
+        ...
+    uln.errors.InvalidArgument: Demographics.from_raw: raw must be a mapping of field ..., not list
+    """
 
 
 class BatchError(UlnError):

@@ -58,6 +58,7 @@ from uln.demographics.postcodes import Postcode
 from uln.demographics.text import normalise_text
 from uln.enums import AbilityToShare, Gender, PrivacyNoticeSeen, VerificationType
 from uln.errors import (
+    InvalidArgument,
     InvalidCode,
     InvalidFormat,
     InvalidRecord,
@@ -75,7 +76,9 @@ __all__ = [
     "Learner",
     "PrivacyNoticeSeen",
     "VerificationType",
+    "field_for",
     "field_spec",
+    "heading_key",
 ]
 
 Normaliser = Callable[[Any, str, int | None], Any]
@@ -244,28 +247,140 @@ _D, _L = "demographics", "learner"
 
 FIELDS: Final[tuple[FieldSpec, ...]] = (
     FieldSpec("title", "Title", 35, "text", _D),
-    FieldSpec("given_name", "GivenName", 35, "name", _D, register=True, find="M"),
-    FieldSpec("middle_names", "MiddleOtherName", 35, "name", _D, aliases=("MiddleNames",)),
-    FieldSpec("family_name", "FamilyName", 35, "name", _D, register=True, find="M"),
-    FieldSpec("preferred_given_name", "PreferredGivenName", 35, "name", _D),
-    FieldSpec("previous_family_name", "PreviousFamilyName", 35, "name", _D, find="opt"),
+    FieldSpec(
+        "given_name",
+        "GivenName",
+        35,
+        "name",
+        _D,
+        register=True,
+        find="M",
+        aliases=("Forename", "Forenames", "FirstName", "FirstNames", "LegalForename"),
+    ),
+    FieldSpec(
+        "middle_names",
+        "MiddleOtherName",
+        35,
+        "name",
+        _D,
+        aliases=("MiddleNames", "MiddleName", "OtherNames"),
+    ),
+    FieldSpec(
+        "family_name",
+        "FamilyName",
+        35,
+        "name",
+        _D,
+        register=True,
+        find="M",
+        aliases=("Surname", "LastName", "LegalSurname"),
+    ),
+    FieldSpec(
+        "preferred_given_name",
+        "PreferredGivenName",
+        35,
+        "name",
+        _D,
+        aliases=("PreferredName", "PreferredForename", "KnownAs"),
+    ),
+    FieldSpec(
+        "previous_family_name",
+        "PreviousFamilyName",
+        35,
+        "name",
+        _D,
+        find="opt",
+        aliases=("PreviousSurname", "FormerSurname"),
+    ),
     FieldSpec("family_name_at_16", "FamilyNameAtAge16", 35, "name", _D),
     FieldSpec("school_at_16", "SchoolAtAge16", 254, "text", _D, find="opt"),
-    FieldSpec("address_line1", "LastKnownAddressLine1", 50, "text", _D),
-    FieldSpec("address_line2", "LastKnownAddressLine2", 50, "text", _D),
-    FieldSpec("address_town", "LastKnownAddressTown", 50, "text", _D),
-    FieldSpec("address_county_or_city", "LastKnownAddressCountyOrCity", 50, "text", _D),
-    FieldSpec("postcode", "LastKnownPostCode", 9, "postcode", _D, register=True, find="M"),
+    FieldSpec(
+        "address_line1",
+        "LastKnownAddressLine1",
+        50,
+        "text",
+        _D,
+        aliases=("AddressLine1", "Address1"),
+    ),
+    FieldSpec(
+        "address_line2",
+        "LastKnownAddressLine2",
+        50,
+        "text",
+        _D,
+        aliases=("AddressLine2", "Address2"),
+    ),
+    FieldSpec("address_town", "LastKnownAddressTown", 50, "text", _D, aliases=("Town",)),
+    FieldSpec(
+        "address_county_or_city",
+        "LastKnownAddressCountyOrCity",
+        50,
+        "text",
+        _D,
+        aliases=("County",),
+    ),
+    FieldSpec(
+        "postcode",
+        "LastKnownPostCode",
+        9,
+        "postcode",
+        _D,
+        register=True,
+        find="M",
+        aliases=("PostCode", "LastKnownPostcode"),
+    ),
     FieldSpec("date_of_address_capture", "DateOfAddressCapture", None, "date", _D),
-    FieldSpec("date_of_birth", "DateOfBirth", None, "date", _D, register=True, find="M"),
+    FieldSpec(
+        "date_of_birth",
+        "DateOfBirth",
+        None,
+        "date",
+        _D,
+        register=True,
+        find="M",
+        aliases=("DOB", "BirthDate"),
+    ),
     FieldSpec("place_of_birth", "PlaceOfBirth", 35, "text", _D, find="opt"),
-    FieldSpec("gender", "Gender", 1, "gender", _D, register=True, find="M", mark="client"),
-    FieldSpec("email", "EmailAddress", 254, "email", _D, find="opt"),
-    FieldSpec("phone", "Telephone", None, "phone", _D, mark="ours"),
-    FieldSpec("uln", "ULN", 10, "uln", _L),
-    FieldSpec("mis_identifier", "MISIdentifier", 128, "mis_identifier", _L),
+    FieldSpec(
+        "gender",
+        "Gender",
+        1,
+        "gender",
+        _D,
+        register=True,
+        find="M",
+        aliases=("Sex",),
+        mark="client",
+    ),
+    FieldSpec("email", "EmailAddress", 254, "email", _D, find="opt", aliases=("Email",)),
+    FieldSpec(
+        "phone",
+        "Telephone",
+        None,
+        "phone",
+        _D,
+        aliases=("Phone", "PhoneNumber", "TelephoneNumber"),
+        mark="ours",
+    ),
+    FieldSpec("uln", "ULN", 10, "uln", _L, aliases=("UniqueLearnerNumber",)),
+    FieldSpec(
+        "mis_identifier",
+        "MISIdentifier",
+        128,
+        "mis_identifier",
+        _L,
+        aliases=(
+            "MISID",
+            "StudentID",
+            "StudentRef",
+            "StudentReference",
+            "LearnerRef",
+            "LearnerReference",
+            "LearnRefNumber",
+        ),
+    ),
     FieldSpec("nationality", "Nationality", 3, "nationality", _L, mark="ours"),
-    FieldSpec("scn", "ScottishCandidateNumber", 9, "scn", _L),
+    FieldSpec("scn", "ScottishCandidateNumber", 9, "scn", _L, aliases=("SCN",)),
     FieldSpec("ability_to_share", "AbilityToShare", 1, "ability_to_share", _L),
     FieldSpec("privacy_notice_seen", "PrivacyNoticeSeen", 1, "privacy_notice_seen", _L),
     FieldSpec("verification_type", "VerificationType", 3, "verification_type", _L, mark="client"),
@@ -279,31 +394,92 @@ FIELDS: Final[tuple[FieldSpec, ...]] = (
     FieldSpec("master_uln", "MasterULN", 10, "uln", _L, mark="ours"),
     FieldSpec("linked_ulns", "LinkedULNs", None, "ulns", _L, mark="ours"),
 )
-"""Every field of the learner record; the one place its LRS names and limits live."""
+"""Every field of the learner record; the one place its LRS names, limits and the other
+names it is known by (``aliases``: the headings of MIS exports, [ours]) live."""
 
 
-def _squash(name: str) -> str:
-    return name.replace("_", "").replace(" ", "").replace("-", "").lower()
+def heading_key(heading: str) -> str:
+    """The form in which headings and field names are compared: letters and digits only,
+    in lower case (``"Date of Birth"``, ``"date_of_birth"`` and ``"DateOfBirth"`` agree).
+
+    >>> heading_key(" Student Ref. "), heading_key("family_name_at_16")
+    ('studentref', 'familynameat16')
+    """
+    return "".join(ch for ch in heading.lower() if ch.isalnum())
 
 
 _BY_KEY: Final[dict[str, FieldSpec]] = {}
 for _spec in FIELDS:
     for _key in (_spec.attr, _spec.lrs_name, *_spec.aliases):
         _BY_KEY[_key] = _spec
-        _BY_KEY[_squash(_key)] = _spec
+        _found = _BY_KEY.setdefault(heading_key(_key), _spec)
+        if _found is not _spec:  # pragma: no cover - a mistake in the table
+            raise ValueError(f"{_key!r} names both {_found.attr} and {_spec.attr}")
 _BY_ATTR: Final[dict[str, FieldSpec]] = {spec.attr: spec for spec in FIELDS}
 
 
+def field_for(heading: object) -> FieldSpec | None:
+    """The field a heading, a key or a field name stands for, or ``None``.
+
+    This one function reads the keys of :meth:`Demographics.from_raw`, the rows of the
+    matcher, the headings of an MIS export (``uln batch new``, ``uln dedupe``) and
+    ``--map`` options: an attribute (``given_name``), an LRS name (``GivenName``) or an
+    alias of :data:`FIELDS` (``Forename``, ``DOB``, ``Sex``, ``Student Ref``), in any
+    case, with any spaces and punctuation.
+
+    >>> field_for("Surname").attr, field_for("D.O.B").attr, field_for("Post Code").attr
+    ('family_name', 'date_of_birth', 'postcode')
+    >>> field_for("Shoe size") is None, field_for(42) is None
+    (True, True)
+    """
+    if type(heading) is not str:
+        if not isinstance(heading, str):
+            return None
+        heading = str(heading)
+    spec = _BY_KEY.get(heading)
+    if spec is None and len(heading) <= _LONGEST_HEADING:
+        spec = _BY_KEY.get(heading_key(heading))
+    return spec
+
+
+_LONGEST_HEADING: Final = 100
+"""Longer keys name no field (and are not squashed, which would take their length)."""
+
+
 def field_spec(name: str) -> FieldSpec:
-    """Return the :class:`FieldSpec` for an attribute or LRS field name (any case).
+    """Return the :class:`FieldSpec` for an attribute, LRS field name or alias (any case).
 
     >>> field_spec("LastKnownPostCode").attr, field_spec("middle_names").lrs_name
     ('postcode', 'MiddleOtherName')
     """
-    spec = _BY_KEY.get(name) or _BY_KEY.get(_squash(name))
+    spec = field_for(name)
     if spec is None:
-        raise KeyError(f"no learner field is called {name!r}")
+        raise KeyError("no learner field is called that (see uln.learner.FIELDS)")
     return spec
+
+
+def _check_type(raw: object, what: str) -> None:
+    """Refuse what is not a mapping, naming the argument."""
+    if not isinstance(raw, Mapping):
+        raise InvalidArgument(
+            f"{what}.from_raw: raw must be a mapping of field names to values, "
+            f"not {type(raw).__name__}"
+        )
+
+
+def _check_keys(raw: Mapping[Any, Any]) -> None:
+    """Refuse a mapping none of whose keys names a field (wrong headings)."""
+    for key in raw:
+        if key in _ALL_KEYS or field_for(key) is not None:
+            return
+    # The keys are not echoed: a row of data read as headings would be personal data.
+    raise InvalidRecord([Problem("keys", _NO_FIELD, "InvalidFormat")])
+
+
+_NO_FIELD: Final = (
+    "none names a field of the learner record (GivenName, Forename, DOB ...; "
+    "see uln.learner.FIELDS)"
+)
 
 
 def _read(
@@ -358,7 +534,7 @@ def _other_step(key: object, record: str) -> _Step | None:
     """The step for a key not spelt as in :data:`FIELDS`, if it names a field of ``record``."""
     if key in _OTHER[record] or not isinstance(key, str):
         return None
-    spec = _BY_KEY.get(_squash(key))
+    spec = field_for(key)
     if spec is None or spec.record != record:
         return None
     return spec.attr, spec.lrs_name, spec.max_length, _NORMALISERS[spec.kind]
@@ -393,6 +569,7 @@ _PLAN: Final[dict[str, dict[str, _Step]]] = {
     for record in (_D, _L)
 }
 _OTHER: Final[dict[str, frozenset[str]]] = {_D: frozenset(_PLAN[_L]), _L: frozenset(_PLAN[_D])}
+_ALL_KEYS: Final = _OTHER[_D] | _OTHER[_L]
 
 
 def _build(cls: type[_R], values: Mapping[str, Any], problems: tuple[Problem, ...]) -> _R:
@@ -469,9 +646,17 @@ class Demographics:
     ) -> Demographics:
         """Build a record from raw values keyed by LRS or snake_case field names.
 
-        Every field is normalised (see :data:`FIELDS`). Keys that are not
-        demographic fields (``ULN``, ``Notes``, columns of your own) are ignored; empty
-        strings and ``None`` count as missing.
+        Every field is normalised (see :data:`FIELDS`). A key is an attribute, an
+        LRS name or an alias of the field (``Forename``, ``Surname``, ``DOB``, ``Sex``,
+        ``Postcode`` ...), in any case and spacing (:func:`field_for`). Keys that are
+        not demographic fields (``ULN``, ``Notes``, columns of your own) are ignored;
+        empty strings and ``None`` count as missing; but a mapping whose keys
+        name no field at all (wrong headings) is refused, whatever ``strict`` says.
+
+        >>> Demographics.from_raw({"Nom": "Huw", "Famille": "Pugh"}, strict=False)
+        Traceback (most recent call last):
+            ...
+        uln.errors.InvalidRecord: 1 field is not valid: keys (none names a field of the ...)
 
         Args:
             raw: the values, as typed or as read from a file.
@@ -481,7 +666,8 @@ class Demographics:
 
         Raises:
             InvalidRecord: with ``strict=True``, one error listing every bad or
-                missing mandatory field.
+                missing mandatory field; always, when no key names a field.
+            InvalidArgument: ``raw`` is not a mapping.
 
         >>> d = Demographics.from_raw({"given_name": "Dai", "family_name": "Jones",
         ...     "date_of_birth": "2001-03-01", "gender": "x", "postcode": "nowhere"},
@@ -489,7 +675,11 @@ class Demographics:
         >>> d.gender, d.postcode, [p.field for p in d.problems]
         (<Gender.NOT_SPECIFIED: 9>, None, ['LastKnownPostCode'])
         """
+        if type(raw) is not dict:
+            _check_type(raw, "Demographics")
         values, problems = _read(raw, _D, line)
+        if not values and raw:
+            _check_keys(raw)  # nothing read: is any key a field at all?
         if problems:
             if strict:
                 raise _fail(problems, line)
@@ -585,10 +775,16 @@ class Learner:
         ``VerificationType`` is 999 [ours].
 
         Raises:
-            InvalidRecord: with ``strict=True``, one error listing every bad field.
+            InvalidRecord: with ``strict=True``, one error listing every bad field;
+                always, when no key names a field of the learner record.
+            InvalidArgument: ``raw`` is not a mapping.
         """
+        if type(raw) is not dict:
+            _check_type(raw, "Learner")
         values, problems = _read(raw, _L, line)
         demo_values, demo_problems = _read(raw, _D, line)
+        if not values and not demo_values and raw:
+            _check_keys(raw)
         problems.extend(demo_problems)
         kind = values.get("verification_type")
         if (

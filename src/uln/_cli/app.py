@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import sys
 from collections.abc import Iterator
+from typing import Final
 
 import click
 
@@ -20,15 +22,36 @@ def cli() -> None:
     """Work with Unique Learner Numbers and LRS learner data."""
 
 
-def _values(values: tuple[str, ...]) -> Iterator[str]:
-    for value in values:
+def _values(values: tuple[str, ...]) -> Iterator[tuple[str, str]]:
+    """Each value with where it came from (``argument 2``, ``line 7``).
+
+    Standard input is read as UTF-8 (a byte order mark is dropped, bytes that are not
+    UTF-8 cannot make a valid ULN anyway); a first line ``ULN`` is a heading, skipped.
+    """
+    for position, value in enumerate(values, 1):
         if value == "-":
-            for line in sys.stdin:
-                line = line.rstrip("\r\n")
+            stdin = getattr(sys.stdin, "buffer", sys.stdin)
+            for number, raw in enumerate(stdin, 1):
+                text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
+                line = text.rstrip("\r\n")
+                if number == 1:
+                    line = line.removeprefix("\ufeff")
+                    if line.strip().upper() == "ULN":
+                        continue
                 if line.strip():
-                    yield line
+                    yield line, f"line {number}"
         else:
-            yield value
+            yield value, f"argument {position}"
+
+
+_ULN_SHAPED: Final = re.compile(r"[0-9]{10}")
+
+
+def _shown(value: str) -> str | None:
+    """The value as it may be printed: only when it has the shape of a ULN (ten
+    digits); anything else may be personal data, or a terminal escape sequence."""
+    value = value.strip()
+    return value if _ULN_SHAPED.fullmatch(value) else None
 
 
 @cli.command()
@@ -42,29 +65,32 @@ def _values(values: tuple[str, ...]) -> Iterator[str]:
 def validate(values: tuple[str, ...], as_json: bool, allow_placeholder: bool) -> None:
     """Check ULNs given as arguments, or one per line on standard input with '-'.
 
-    Prints one line per value and exits with status 1 when any is invalid.
+    Prints one line per value and exits with status 1 when any is invalid. A value
+    that is not ten digits is shown by its place only (``line 7``), never echoed.
     """
     any_invalid = False
-    for value in _values(values):
+    for value, where in _values(values):
         try:
             canonical: str | None = checkdigit.validate(value, allow_placeholder=allow_placeholder)
             error: ValidationError | None = None
         except ValidationError as exc:
             canonical, error = None, exc
             any_invalid = True
+        shown = _shown(value)
         if as_json:
             record = {
-                "value": value,
+                "value": shown,
+                "where": where,
                 "valid": error is None,
                 "uln": canonical,
                 "error": type(error).__name__ if error else None,
                 "reason": error.rule if error else None,
             }
-            click.echo(json.dumps(record, ensure_ascii=False))
+            click.echo(json.dumps(record, ensure_ascii=True))
         elif error is None:
             click.echo(f"{canonical}\tvalid")
         else:
-            click.echo(f"{value.strip()}\tinvalid: {error.rule}")
+            click.echo(f"{shown or where}\tinvalid: {error.rule}")
     if any_invalid:
         raise SystemExit(1)
 

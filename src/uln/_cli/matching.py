@@ -38,9 +38,8 @@ from typing import IO, Any, Final, TypeVar, cast
 import attrs
 import click
 
-from uln.batch.spec import EXPORT_ALIASES
 from uln.errors import ConfigError
-from uln.learner import field_spec
+from uln.learner import field_for, field_spec, heading_key
 from uln.matching import Link, Matcher, TermFrequencies
 from uln.matching.evaluate import clusters, evaluate
 from uln.matching.model import MatchConfig, match_weight_of
@@ -71,28 +70,13 @@ _T = TypeVar("_T")
 # -- reading a file ----------------------------------------------------------------------
 
 
-def _squash(heading: str) -> str:
-    return "".join(ch for ch in heading.lower() if ch.isalnum())
-
-
-_ALIASES: Final[dict[str, str]] = {_squash(k): v for k, v in EXPORT_ALIASES.items()}
+_squash = heading_key
 
 
 def _field_of(name: str) -> str | None:
     """The matcher field a heading or a ``--map`` field name stands for, if any."""
-    if name in FIELD_NAMES:
-        return name
-    for candidate in (name, _ALIASES.get(_squash(name), "")):
-        try:
-            attr = field_spec(candidate).attr
-        except KeyError:
-            continue
-        if attr in FIELD_NAMES:
-            return attr
-    for field, keys in FIELD_NAMES.items():
-        if _squash(name) in {_squash(key) for key in keys}:
-            return field
-    return None
+    spec = field_for(name)
+    return spec.attr if spec is not None and spec.attr in FIELD_NAMES else None
 
 
 @attrs.frozen

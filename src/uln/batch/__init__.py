@@ -17,8 +17,10 @@ batches. This package reads and writes all three, with no storage involved:
 >>> import datetime, io
 >>> from uln.batch import read, write_request
 >>> from uln.learner import Demographics
+>>> born = datetime.date(2005, 4, 18)
 >>> people = [Demographics.from_raw({"GivenName": "Siân", "FamilyName": "O'Brien",
-...     "DateOfBirth": "2005-04-18", "Gender": "2", "LastKnownPostCode": "cv49ee"})] * 50
+...     "DateOfBirth": born - datetime.timedelta(days=i), "Gender": "2",
+...     "LastKnownPostCode": "cv49ee"}) for i in range(50)]  # 50 different learners
 >>> out = io.BytesIO()
 >>> _ = write_request(people, out, ukprn="10000001", when=datetime.datetime(2024, 9, 2, 9, 30))
 >>> batch = read(io.BytesIO(out.getvalue()), on=datetime.date(2024, 9, 2))
@@ -71,6 +73,9 @@ def stream(
 ) -> BatchReader:
     """Open a batch file for reading one learner at a time, in flat memory.
 
+    Unlike :func:`read`, nothing is held but the entry being read: a file of any
+    length is checked in a few MB.
+
     The header is read at once (a file that cannot be read as a batch raises
     :class:`~uln.errors.BatchError` here); iterating the reader yields each
     :class:`Entry`, and ``reader.errors`` gains the file-level problems (the learner
@@ -111,6 +116,10 @@ def _read(source: Source, kind: Kind, on: _dt.date | None) -> tuple[BatchReader,
 def read(source: Source, *, on: _dt.date | None = None) -> Batch:
     """Read and check a whole registration batch (versions 2A and 3A, CSV or XML).
 
+    The :class:`Batch` holds every entry in memory (about 1.5 kB a learner; a legal
+    batch of 5,000 learners takes a few MB). To check a file of any size in flat
+    memory, iterate :func:`stream` instead, as ``uln batch check`` does.
+
     Args:
         source: a path, or a file object.
         on: the processing date for the age rule (RC013); default today.
@@ -135,6 +144,8 @@ def read(source: Source, *, on: _dt.date | None = None) -> Batch:
 def read_verify(source: Source) -> Batch:
     """Read and check a whole verify batch (ULN, names, date of birth, gender).
 
+    Holds every entry in memory, as :func:`read` does; :func:`stream` does not.
+
     Raises:
         BatchError: the file cannot be read as a verify batch.
 
@@ -153,6 +164,10 @@ def read_verify(source: Source) -> Batch:
 
 def read_output(source: Source) -> OutputBatch:
     """Read an output file: the echoed learners with their return codes, and the counters.
+
+    Holds every entry in memory, as :func:`read` does; :func:`stream` does not. An
+    output file of more than 5,000 learners (one per learner of its request) is
+    reported in ``errors``.
 
     Counters or a total that disagree with the rows are reported in ``errors``.
 

@@ -8,21 +8,24 @@ names, dates of birth, postcodes or emails are ever printed.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any, Final
 
 import click
 
-from uln.batch import _csvio, read_output, stream, write_request
+from uln.batch import _csvio, stream, write_request
 from uln.batch._check import RowChecker
-from uln.batch._model import Batch, Entry, Header
+from uln.batch._model import Duplicates, Entry, OutputBatch, OutputHeader
 from uln.batch._read import BatchReader
 from uln.batch._source import Lines, Opened
 from uln.batch.codes import RETURN_CODES
-from uln.batch.spec import EXPORT_ALIASES, VERSIONS, WRITE_DEFAULTS, Layout
-from uln.errors import BatchError, Problem
-from uln.learner import Learner
+from uln.batch.spec import VERSIONS, WRITE_DEFAULTS, Layout
+from uln.errors import BatchError, OutputError, Problem, ValidationError
+from uln.identifiers import ukprn as _ukprn
+from uln.learner import Learner, field_for, heading_key
 
 __all__ = ["batch_group", "export_columns"]
 
@@ -36,7 +39,23 @@ def _where(line: int | None, column: int | None) -> str:
     return ", ".join(parts)
 
 
+_UNPRINTABLE: Final = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    r"""``text`` with control characters (ESC of terminal escape sequences included)
+    written as ``\x1b``, so that printing it cannot drive the terminal.
+
+    >>> print(printable("LRB_\x1b[2J.CSV"))
+    LRB_\x1b[2J.CSV
+    """
+    if not _UNPRINTABLE.search(text):
+        return text
+    return _UNPRINTABLE.sub(lambda m: repr(m[0])[1:-1], text)
+
+
 def _say(name: str, where: str, text: str) -> None:
+    name = printable(name)
     click.echo(f"{name}: {where}: {text}" if where else f"{name}: {text}")
 
 
@@ -70,13 +89,29 @@ def batch_group() -> click.Group:
     return _group
 
 
-def _date(value: str | None) -> _dt.date | None:
-    if value is None:
-        return None
+class _Date(click.ParamType):  # type: ignore[type-arg]
+    """A date option written ``YYYY-MM-DD``; click names the option in its error."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, _dt.date):
+            return value
+        try:
+            return _dt.date.fromisoformat(str(value))
+        except ValueError:
+            self.fail("write the date as YYYY-MM-DD", param, ctx)
+
+
+_DATE: Final = _Date()
+
+
+def _check_ukprn(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Check --ukprn before any row is read."""
     try:
-        return _dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter("write the date as YYYY-MM-DD") from None
+        return _ukprn.validate(value, allow_test=True)
+    except ValidationError as exc:
+        raise click.BadParameter(exc.rule) from None
 
 
 @_group.command()
@@ -84,70 +119,74 @@ def _date(value: str | None) -> _dt.date | None:
 @click.option(
     "--on",
     "on",
-    metavar="YYYY-MM-DD",
+    type=_DATE,
     help="The processing date for the age rule 13..110 (default: today).",
 )
-def check(file: Path, on: str | None) -> None:
+def check(file: Path, on: _dt.date | None) -> None:
     """Check a registration or verify batch FILE and print every problem.
 
     Each problem is printed with its line, column, return code, field and rule,
     then duplicates, problems of the file as a whole and a summary. Exits with
-    status 1 when there is any problem.
+    status 1 when there is any problem. The file is read one learner at a time:
+    memory stays flat however long it is.
     """
     name = file.name
     try:
-        with stream(file, kind=None, on=_date(on)) as reader:
+        with stream(file, kind=None, on=on) as reader:
             if reader.kind == "output":
                 _say(name, "", "an output file: summarise it with uln batch show")
                 raise SystemExit(1)
-            entries = _checked(reader, name)
+            count, codes, duplicates = _checked(reader, name)
     except BatchError as exc:
         _say(name, _where(exc.line, None), f"cannot be read: {exc.reason}")
         raise SystemExit(1) from None
-    header = reader.header
-    assert isinstance(header, Header)
-    batch = Batch(
-        header, entries, tuple(reader.errors), reader.format, reader.encoding, reader.layout
-    )
-    duplicates = batch.duplicates
-    for problem in duplicates:
-        _say(name, _where(problem.line, None), f"duplicate {problem.field}: {problem.rule}")
-    for problem in batch.errors:
+    errors = reader.errors
+    for problem in errors:
         _say_problem(name, problem)
-    codes = batch.codes
     bad = sum(codes.values())
     by_code = ", ".join(f"{code}: {n}" for code, n in sorted(codes.items()))
+    layout = reader.layout
     click.echo(
-        f"{name}: {batch.layout.kind} batch {batch.version}, {batch.format}, {batch.encoding}: "
-        f"{_plural(len(entries), 'learner')}, {len(entries) - bad} good, {bad} with problems"
+        f"{printable(name)}: {layout.kind} batch {layout.version}, {reader.format}, "
+        f"{reader.encoding}: {_plural(count, 'learner')}, {count - bad} good, "
+        f"{bad} with problems"
         + (f" ({by_code})" if by_code else "")
-        + f"; {_plural(len(duplicates), 'duplicate')}; {_plural(len(batch.errors), 'file problem')}"
+        + f"; {_plural(duplicates, 'duplicate')}; {_plural(len(errors), 'file problem')}"
     )
-    if bad or duplicates or batch.errors:
+    if bad or duplicates or errors:
         raise SystemExit(1)
 
 
-def _checked(reader: BatchReader, name: str) -> tuple[Entry, ...]:
-    """Read every entry, printing the problems of each as it comes."""
-    entries = []
+def _checked(reader: BatchReader, name: str) -> tuple[int, Counter[str], int]:
+    """Read every entry, printing its problems and whether it repeats an earlier one;
+    return the count of entries, of each code, and of duplicates. Holds no entry."""
+    count = 0
+    codes: Counter[str] = Counter()
+    finder = Duplicates(compact=True)
+    duplicates = 0
     for entry in reader:
+        count += 1
         _say_entry(name, entry)
-        entries.append(entry)
-    return tuple(entries)
+        if entry.code is not None:
+            codes[entry.code] += 1
+        for problem in finder.check(entry):
+            duplicates += 1
+            _say(name, _where(problem.line, None), f"duplicate {problem.field}: {problem.rule}")
+    return count, codes, duplicates
 
 
 # -- uln batch new --------------------------------------------------------------------
 
 
-def _squash(heading: str) -> str:
-    return "".join(ch for ch in heading.lower() if ch.isalnum())
-
-
-def export_columns(headings: Sequence[str], layout: Layout) -> tuple[list[int | None], list[str]]:
+def export_columns(
+    headings: Sequence[str], layout: Layout, mapping: Mapping[str, str] | None = None
+) -> tuple[list[int | None], list[str]]:
     """Map the headings of an MIS export to the columns of ``layout``.
 
-    A heading matches a column by its LRS name or attribute, ignoring case, spaces,
-    underscores and dashes, or by :data:`~uln.batch.spec.EXPORT_ALIASES` [ours].
+    A heading matches a column by its LRS name, attribute or alias, ignoring case,
+    spaces and punctuation (:func:`uln.learner.field_for`, one vocabulary for the
+    whole library: ``Forename``, ``Surname``, ``DOB``, ``Sex``, ``Student Ref`` ...).
+    ``mapping`` (from ``--map FIELD=COLUMN``) names a column for a field first.
     Returns, for each layout column, the index of its export column (or ``None``),
     and the headings that matched nothing.
 
@@ -156,26 +195,74 @@ def export_columns(headings: Sequence[str], layout: Layout) -> tuple[list[int | 
     ...                                 VERSIONS["2A"])
     >>> found[VERSIONS["2A"].position("FamilyName") - 1], ignored
     (0, ['Shoe size'])
+    >>> found, _ = export_columns(["Name 1", "Name 2"], VERSIONS["2A"],
+    ...                           {"GivenName": "Name 1", "family_name": "name2"})
+    >>> found[VERSIONS["2A"].position("FamilyName") - 1]
+    1
+
+    Raises:
+        BatchError: a ``mapping`` field is not a column of ``layout``, or its column
+            is not among the headings.
     """
-    by_key: dict[str, int] = {}
-    for column in layout.columns:
-        index = layout.position(column.name) - 1
-        by_key.setdefault(_squash(column.name), index)
-        by_key.setdefault(_squash(column.attribute), index)
-    attributes = {c.attribute: layout.position(c.name) - 1 for c in layout.columns}
-    for alias, name in EXPORT_ALIASES.items():
-        attribute = VERSIONS["2A"].column(name).attribute
-        if attribute in attributes:
-            by_key.setdefault(_squash(alias), attributes[attribute])
+    by_attribute = {c.attribute: i for i, c in enumerate(layout.columns)}
     found: list[int | None] = [None] * len(layout.columns)
+    taken: set[int] = set()
+    for field, column in (mapping or {}).items():
+        spec = field_for(field)
+        if spec is None or spec.attr not in by_attribute:
+            raise BatchError(f"--map {field}=...: not a column of a {layout.version} batch")
+        index = _heading_index(headings, column)
+        if index is None:
+            raise BatchError(f"--map ...={column}: the export has no such column")
+        found[by_attribute[spec.attr]] = index
+        taken.add(index)
     ignored = []
     for i, heading in enumerate(headings):
-        target = by_key.get(_squash(heading))
+        if i in taken:
+            continue
+        spec = field_for(heading)
+        target = by_attribute.get(spec.attr) if spec is not None else None
         if target is None or found[target] is not None:
             ignored.append(heading)
         else:
             found[target] = i
     return found, ignored
+
+
+def _heading_index(headings: Sequence[str], wanted: str) -> int | None:
+    if wanted in headings:
+        return headings.index(wanted)
+    key = heading_key(wanted)
+    return next((i for i, h in enumerate(headings) if heading_key(h) == key), None)
+
+
+_DATA_LIKE: Final = re.compile(
+    r"[0-9]{1,4}[/.-][0-9]{1,2}[/.-][0-9]{1,4}"  # a date
+    r"|[^@\s]+@[^@\s]+"  # an email address
+    r"|[A-Za-z]{1,2}[0-9][0-9A-Za-z]?\s*[0-9][A-Za-z]{2}"  # a postcode
+    r"|[0-9]{4,}"  # a long number (a ULN, an id)
+)
+
+
+def looks_like_data(heading: str) -> bool:
+    """Whether a heading looks like a value (a date, an email address, a postcode, a
+    long number) rather than a column name: such a "heading" is personal data.
+
+    >>> looks_like_data("07/06/2005"), looks_like_data("LL57 2DG"), looks_like_data("DOB")
+    (True, True, False)
+    """
+    return _DATA_LIKE.search(heading) is not None
+
+
+_NOT_HEADINGS: Final = (
+    "the first row does not look like headings (it names no column the LRS needs, such "
+    "as Forename, Surname, DOB, Sex, Postcode); the first row must name the columns"
+)
+
+
+def _shown(heading: str, index: int) -> str:
+    """A heading as it may be printed: a value-like one by its position only."""
+    return f"column {index + 1}" if looks_like_data(heading) else printable(heading)
 
 
 def _export_rows(
@@ -196,34 +283,60 @@ def _export_rows(
     raise BatchError("the export is empty")
 
 
+def _mapping(values: tuple[str, ...]) -> dict[str, str]:
+    mapping = {}
+    for value in values:
+        field, sep, column = value.partition("=")
+        if not sep or not field.strip() or not column.strip():
+            raise click.BadParameter("write FIELD=COLUMN, as in GivenName='First name'")
+        mapping[field.strip()] = column.strip()
+    return mapping
+
+
+_SUMMARY_FROM: Final = 10
+"""Print a count of the problems by rule when there are at least this many."""
+
+
 @_group.command()
 @click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--ukprn", required=True, help="Your organisation's UKPRN.")
+@click.option("--ukprn", required=True, callback=_check_ukprn, help="Your organisation's UKPRN.")
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path(),
-    show_default=True,
-    help="The folder to write the request in (it is named by the LRS rule).",
+    help="The folder to write the request in (it is named by the LRS rule). "
+    "Default: the current folder.",
 )
 @click.option(
-    "--version", "version", type=click.Choice(sorted(VERSIONS)), default="2A", show_default=True
+    "--version",
+    "version",
+    type=click.Choice(sorted(VERSIONS)),
+    default="2A",
+    help="The batch version. Default: 2A.",
 )
 @click.option(
     "--format",
     "fmt",
     type=click.Choice(["CSV", "XML"], case_sensitive=False),
     default="CSV",
-    show_default=True,
+    help="The file format. Default: CSV.",
 )
 @click.option("--contact-email", help="An email address of your contact, for the header.")
 @click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="FIELD=COLUMN",
+    help="Read FIELD (GivenName, DOB, MISIdentifier ...) from the export's COLUMN; "
+    "repeat for each column not named as the LRS or a usual export names it.",
+)
+@click.option(
     "--split", is_flag=True, help="Write several files when there are over 5,000 learners."
 )
+@click.option("--allow-small", is_flag=True, help="Write a batch of fewer than 50 learners.")
 @click.option("--skip-bad", is_flag=True, help="Write the good rows even when some are bad.")
-@click.option(
-    "--on", "on", metavar="YYYY-MM-DD", help="The date for the age rule (default: today)."
-)
+@click.option("--force", is_flag=True, help="Replace a batch file that exists.")
+@click.option("--on", "on", type=_DATE, help="The date for the age rule (default: today).")
 def new(
     export: Path,
     ukprn: str,
@@ -231,30 +344,55 @@ def new(
     version: str,
     fmt: str,
     contact_email: str | None,
+    maps: tuple[str, ...],
     split: bool,
+    allow_small: bool,
     skip_bad: bool,
-    on: str | None,
+    force: bool,
+    on: _dt.date | None,
 ) -> None:
     """Write a registration batch request from EXPORT, a CSV export of your MIS.
 
     Columns are matched by name (LRS names such as GivenName, or Forename, Surname,
-    DOB, Sex, Postcode ...); dates may be day-first (18/04/2006) and genders words
-    or letters. Every bad row is printed; then nothing is written (exit status 1)
-    unless --skip-bad is given.
+    DOB, Sex, Postcode, Student Ref ...; --map names any other); dates may be
+    day-first (18/04/2006) and genders words or letters. Every bad or repeated row is
+    printed; then nothing is written (exit status 1) unless --skip-bad is given. An
+    existing file is never replaced (unless --force): the name takes the next free
+    minute.
     """
     layout = VERSIONS[version]
     name = export.name
-    when = _date(on) or _dt.date.today()
+    mapping = _mapping(maps)
+    when = on or _dt.date.today()
     try:
         with Opened(export) as opened:
-            learners, bad = _read_export(opened, name, layout, when)
+            learners, bad = _read_export(opened, name, layout, when, mapping)
     except BatchError as exc:
         _say(name, _where(exc.line, None), exc.reason)
         raise SystemExit(1) from None
     if bad and not skip_bad:
-        click.echo(
-            f"{name}: {_plural(bad, 'bad row')}; nothing written (use --skip-bad to write the rest)"
+        _say(
+            name,
+            "",
+            f"{_plural(bad, 'bad row')}; nothing written (use --skip-bad to write the rest)",
         )
+        raise SystemExit(1)
+    n = len(learners)
+    refusal = None
+    if not learners:
+        refusal = "there are no learners to write"
+    elif n > layout.max_learners and not split:
+        refusal = (
+            f"{n} learners are more than the {layout.max_learners} a batch may hold; "
+            "use --split to write several files"
+        )
+    elif n < layout.min_learners and not allow_small:
+        refusal = (
+            f"{n} learners are fewer than the {layout.min_learners} a batch holds; "
+            "use --allow-small to write it anyway"
+        )
+    if refusal is not None:
+        _say(name, "", f"nothing written: {refusal}")
         raise SystemExit(1)
     try:
         written = write_request(
@@ -265,18 +403,24 @@ def new(
             format=fmt,
             contact_email=contact_email,
             split=split,
+            allow_small=allow_small,
+            on=when,
+            overwrite=force,
         )
+    except OutputError as exc:
+        _say(name, "", f"cannot write the request: {exc}" + ("" if force else "; nothing written"))
+        raise SystemExit(1) from None
     except BatchError as exc:
         _say(name, "", f"cannot write the request: {exc.reason}")
         raise SystemExit(1) from None
     for path in written:
         click.echo(
-            f"{path}: {_plural(len(learners), 'learner')} written"
+            f"{printable(str(path))}: {_plural(len(learners), 'learner')} written"
             if len(written) == 1
-            else str(path)
+            else printable(str(path))
         )
     if bad:
-        click.echo(f"{name}: {_plural(bad, 'bad row')} left out")
+        _say(name, "", f"{_plural(bad, 'bad row')} left out")
         raise SystemExit(1)
 
 
@@ -285,13 +429,21 @@ def _default(column: str, value: str) -> str:
 
 
 def _read_export(
-    opened: Opened, name: str, layout: Layout, when: _dt.date
+    opened: Opened,
+    name: str,
+    layout: Layout,
+    when: _dt.date,
+    mapping: Mapping[str, str] | None = None,
 ) -> tuple[list[Learner], int]:
-    """The learners of an MIS export, printing each bad row; and how many were bad."""
+    """The learners of an MIS export, printing each bad or repeated row; and how many
+    rows were left out."""
     headings, records = _export_rows(opened)
-    found, ignored = export_columns(headings, layout)
+    found, ignored = export_columns(headings, layout, mapping)
+    if all(i is None for i in found) or sum(map(looks_like_data, headings)) >= 2:
+        raise BatchError(_NOT_HEADINGS, line=1)
     if ignored:
-        click.echo(f"{name}: columns not used: {', '.join(ignored)}")
+        shown = [_shown(h, headings.index(h)) for h in ignored]
+        _say(name, "", f"columns not used: {', '.join(shown)}")
     missing = [
         c.name
         for c, i in zip(layout.columns, found, strict=True)
@@ -300,11 +452,14 @@ def _read_export(
     if missing:
         raise BatchError(f"no column for {', '.join(missing)}", line=1)
     checker = RowChecker(layout, on=when, lenient=True)
+    duplicates = Duplicates()
     learners: list[Learner] = []
     bad = 0
+    rules: Counter[str] = Counter()
     for number, cells, problem, column in records:
         if cells is None:
             _say(name, _where(number, column), f"row: {problem}")
+            rules[f"row: {problem}"] += 1
             bad += 1
             continue
         row = [cells[i].strip() if i is not None and i < len(cells) else "" for i in found]
@@ -316,9 +471,21 @@ def _read_export(
                 index = found[layout.position(p.field) - 1] if p.field in layout.names else None
                 where = _where(number, None if index is None else index + 1)
                 _say(name, where, f"{entry.code} {p.field}: {p.rule}")
+                rules[f"{entry.code} {p.field}: {p.rule}"] += 1
+            continue
+        repeats = duplicates.check(entry)
+        if repeats:
+            bad += 1
+            for p in repeats:
+                _say(name, _where(number, None), f"duplicate {p.field}: {p.rule}")
+                rules[f"duplicate {p.field}"] += 1
             continue
         assert entry.learner is not None
         learners.append(entry.learner)
+    if sum(rules.values()) >= _SUMMARY_FROM:
+        _say(name, "", "problems by rule:")
+        for rule, n in rules.most_common():
+            click.echo(f"  {n:>6}  {rule}")
     return learners, bad
 
 
@@ -335,13 +502,26 @@ def show(output: Path) -> None:
     """
     name = output.name
     try:
-        batch = read_output(output)
+        with stream(output, kind=None) as reader:
+            if reader.kind != "output":
+                _say(
+                    name,
+                    "",
+                    f"a {reader.kind} batch, not an output file: check it with uln batch check",
+                )
+                raise SystemExit(1)
+            learners = tuple(reader)
     except BatchError as exc:
         _say(name, _where(exc.line, None), f"cannot be read: {exc.reason}")
         raise SystemExit(1) from None
-    header = batch.header
+    header = reader.header
+    assert isinstance(header, OutputHeader)
+    batch = OutputBatch(
+        header, learners, tuple(reader.errors), reader.format, reader.encoding, reader.layout
+    )
     click.echo(
-        f"{name}: output of {header.file_name or '(no name)'} (version {batch.version}), "
+        f"{printable(name)}: output of {printable(header.file_name or '(no name)')} "
+        f"(version {batch.version}), "
         f"job {header.job_status or 'status unknown'}"
         + (f", {header.started.isoformat()}" if header.started else "")
         + (f" to {header.finished.isoformat()}" if header.finished else "")

@@ -17,7 +17,11 @@ from uln.demographics.names import name_key
 from uln.errors import Problem
 from uln.learner import Demographics, Learner
 
-__all__ = ["Batch", "Entry", "Header", "OutputBatch", "OutputHeader"]
+__all__ = ["Batch", "Duplicates", "Entry", "Header", "OutputBatch", "OutputHeader"]
+
+
+def _hidden(value: object) -> str:
+    return "None" if value is None else "'...'"
 
 
 @attrs.frozen
@@ -25,13 +29,17 @@ class Header:
     """The file header of a registration or verify batch.
 
     ``learner_count`` is the count an XML file states (``None`` in CSV, which states
-    none). Values the header did not hold are ``None``.
+    none). Values the header did not hold are ``None``. ``repr()`` hides the contact
+    email (personal data):
+
+    >>> Header("2A", contact_email="jo.bloggs@example.ac.uk")
+    Header(version='2A', file_name=None, ukprn=None, contact_email='...', learner_count=None)
     """
 
     version: str
     file_name: str | None = None
     ukprn: str | None = None
-    contact_email: str | None = None
+    contact_email: str | None = attrs.field(default=None, repr=_hidden)
     learner_count: int | None = None
 
 
@@ -253,29 +261,64 @@ class Batch:
         ...     print(problem)
         line 5, MISIdentifier: the same MISIdentifier as line 4
         """
+        finder = Duplicates()
         found: list[Problem] = []
-        seen: dict[tuple[object, ...], int] = {}
+        for e in self.learners:
+            found.extend(finder.check(e))
+        return tuple(found)
 
-        def once(key: tuple[object, ...], line: int, field: str, rule: str) -> None:
-            first = seen.setdefault(key, line)
+
+class Duplicates:
+    """Finds rows that repeat an earlier row's ULN, MISIdentifier or learner, row by row.
+
+    The same learner means the same name keys
+    (:func:`~uln.demographics.names.name_key`), date of birth, gender and postcode.
+    The reader's :attr:`Batch.duplicates` and the writers use this one rule.
+    ``compact=True`` keeps only a hash of each row's keys, for files of any length
+    (a false duplicate then needs two 64-bit hashes to collide).
+
+    >>> finder = Duplicates()
+    >>> finder.check(Entry(4, None, mis_identifier="A1"))
+    ()
+    >>> for problem in finder.check(Entry(9, None, mis_identifier="A1")):
+    ...     print(problem)
+    line 9, MISIdentifier: the same MISIdentifier as line 4
+    """
+
+    __slots__ = ("_compact", "_seen")
+
+    def __init__(self, *, compact: bool = False) -> None:
+        self._seen: dict[object, int] = {}
+        self._compact = compact
+        """Remember a 64-bit hash of each key rather than the key (for long files)."""
+
+    def check(self, entry: Entry) -> tuple[Problem, ...]:
+        """The problems of ``entry`` as a repeat of an earlier entry (and remember it)."""
+        found: list[Problem] = []
+        line = entry.line
+        seen = self._seen
+
+        compact = self._compact
+
+        def once(key: tuple[object, ...], field: str, rule: str) -> None:
+            first = seen.setdefault(hash(key) if compact else key, line)
             if first != line:
                 found.append(Problem(field, f"{rule} as line {first}", "Duplicate", line))
 
-        for e in self.learners:
-            if e.uln is not None:
-                once(("ULN", e.uln), e.line, "ULN", "the same ULN")
-            if e.mis_identifier is not None:
-                once(("MIS", e.mis_identifier), e.line, "MISIdentifier", "the same MISIdentifier")
-            d = e.demographics
-            if d is not None:
-                key = (
-                    name_key(d.given_name),
-                    name_key(d.family_name),
-                    d.date_of_birth,
-                    d.gender,
-                    None if d.postcode is None else str(d.postcode),
-                )
-                once(key, e.line, "learner", _SAME_LEARNER)
+        if entry.uln is not None:
+            once(("ULN", entry.uln), "ULN", "the same ULN")
+        if entry.mis_identifier is not None:
+            once(("MIS", entry.mis_identifier), "MISIdentifier", "the same MISIdentifier")
+        d = entry.demographics
+        if d is not None:
+            key = (
+                name_key(d.given_name),
+                name_key(d.family_name),
+                d.date_of_birth,
+                d.gender,
+                None if d.postcode is None else str(d.postcode),
+            )
+            once(key, "learner", _SAME_LEARNER)
         return tuple(found)
 
 

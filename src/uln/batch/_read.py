@@ -406,6 +406,12 @@ class BatchReader:
         n = self.count
         header = self.header
         if isinstance(header, OutputHeader):
+            if n > layout.max_learners:
+                self._file_problem(
+                    "Learners",
+                    f"the file has {n} learners; an output file has at most "
+                    f"{layout.max_learners}, one per learner of its request",
+                )
             if header.total is not None and header.total != n:
                 self._file_problem(
                     "TotalLearners", f"the header says {header.total}; the file has {n}"

@@ -82,7 +82,13 @@ class Opened:
         return self._raw_read(n)
 
     def _raw_read(self, n: int) -> bytes:
-        data = self._read(n)
+        try:
+            data = self._read(n)
+        except UnicodeDecodeError as exc:  # a file opened in text mode, wrong encoding
+            raise BatchError(
+                f"the file cannot be read as {exc.encoding}: open it in binary mode "
+                "('rb') and its encoding is found for you"
+            ) from None
         if isinstance(data, str):  # a text stream that is not an io.TextIOBase
             self.text_mode = True
             return data.encode(UTF8, "surrogatepass")
@@ -205,6 +211,32 @@ def _split(region: bytes) -> list[bytes]:
 _XML_DECLARATION: Final = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 
+def _declared_codec(declared: str, declaration: bytes) -> str:
+    """The codec an XML declaration names, if it is a text encoding that reads the
+    declaration itself as written (so not ``base64``, ``bz2``, ``rot13``, ``utf-16``).
+
+    Raises:
+        BatchError: an unknown encoding, or one that is not a text encoding.
+    """
+    try:
+        info = codecs.lookup(declared)
+    except LookupError:
+        raise BatchError("the XML declaration names an unknown encoding", line=1) from None
+    try:
+        readable = getattr(info, "_is_text_encoding", True) and (
+            declaration.decode(info.name) == declaration.decode("ascii")
+        )
+    except (UnicodeError, ValueError, TypeError, LookupError):
+        readable = False
+    if not readable:
+        raise BatchError(
+            "the XML declaration names an encoding that is not a text encoding for XML "
+            "(use UTF-8 or Windows-1252)",
+            line=1,
+        )
+    return info.name
+
+
 class Chunks:
     """The text of an XML file in decoded chunks, for a parser fed with ``str``.
 
@@ -234,13 +266,7 @@ class Chunks:
         else:
             match = _XML_DECLARATION.match(first)
             if match is not None and self.encoding is None:
-                declared = match[1].decode("ascii")
-                try:
-                    self.encoding = codecs.lookup(declared).name
-                except LookupError:
-                    raise BatchError(
-                        "the XML declaration names an unknown encoding", line=1
-                    ) from None
+                self.encoding = _declared_codec(match[1].decode("ascii"), first[: match.end()])
                 self.declared = self.encoding
         decided = self.encoding is not None
         decoder = codecs.getincrementaldecoder(self.encoding or UTF8)()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import io
 import itertools
@@ -12,9 +13,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Final, TypeAlias
 
+from uln._files import atomic_write
 from uln.batch import _csvio, _xmlio
 from uln.batch._check import RowChecker
-from uln.batch._model import Entry
+from uln.batch._model import Duplicates, Entry
 from uln.batch.codes import COUNTERS, RETURN_CODES
 from uln.batch.spec import (
     FORMATS,
@@ -32,7 +34,7 @@ from uln.batch.spec import (
 )
 from uln.demographics.dates import format_date
 from uln.demographics.email import normalise_email
-from uln.errors import BatchError, ValidationError
+from uln.errors import BatchError, OutputError, ValidationError
 from uln.identifiers import ukprn as _ukprn
 from uln.learner import Demographics, Learner
 
@@ -84,13 +86,21 @@ def _rows(
     layout: Layout,
     records: Sequence[Learner | Demographics],
     mis_identifiers: Sequence[str | None] | None,
+    on: _dt.date | None,
 ) -> list[list[str]]:
-    """The rows of ``records``, each checked as the reader will check it."""
+    """The rows of ``records``, each checked as the reader will check it on ``on``.
+
+    The checks are the reader's own (:class:`~uln.batch._check.RowChecker`, the age
+    rule included), and a learner who repeats an earlier one (the same ULN,
+    MISIdentifier, or names, date of birth, gender and postcode) is refused as
+    ``uln batch check`` would report it: a written file is one the reader accepts.
+    """
     if mis_identifiers is not None and len(mis_identifiers) != len(records):
         raise BatchError(
             f"{len(mis_identifiers)} MIS identifiers were given for {len(records)} learners"
         )
-    checker = RowChecker(layout, on=None)
+    checker = RowChecker(layout, on=on)
+    duplicates = Duplicates()
     rows = []
     bad: list[str] = []
     for i, record in enumerate(records):
@@ -101,6 +111,16 @@ def _rows(
             bad.append(
                 f"learner {i + 1}: " + "; ".join(f"{p.field} ({p.rule})" for p in entry.problems)
             )
+        else:
+            repeats = duplicates.check(entry)
+            if repeats:
+                bad.append(
+                    f"learner {i + 1}: "
+                    + "; ".join(
+                        f"duplicate {p.field} ({p.rule.replace('line', 'learner')})"
+                        for p in repeats
+                    )
+                )
         rows.append(row)
     if bad:
         shown = bad[:_SHOWN_PROBLEMS]
@@ -132,14 +152,60 @@ def _destinations(target: Target, names: Sequence[str]) -> list[tuple[str, Path 
             return [(name, path / name) for name in names]
         if len(names) > 1:
             raise BatchError("give a folder to write a batch split into several files")
-        try:
-            parse_file_name(path.name)
-        except ValidationError as exc:
-            raise BatchError(f"{exc}; or give a folder and the file is named for you") from None
+        _check_path(path)
         return [(path.name, path)]
     if len(names) > 1:
         raise BatchError("give a folder to write a batch split into several files")
     return [(names[0], target)]
+
+
+def _check_folder(path: Path) -> None:
+    """A path that is neither a folder nor a batch file name is a folder that is missing."""
+    if not path.exists() and path.suffix.upper().lstrip(".") not in FORMATS:
+        raise OutputError(f"{path.name}: the folder does not exist")
+    if not path.parent.is_dir():
+        raise OutputError(f"{path.name}: the folder does not exist")
+
+
+def _check_path(path: Path) -> None:
+    """A file path to write must follow the naming rule, in a folder that exists."""
+    _check_folder(path)
+    try:
+        parse_file_name(path.name)
+    except ValidationError as exc:
+        raise BatchError(f"{exc}; or give a folder and the file is named for you") from None
+
+
+_FREE_MINUTES: Final = 24 * 60
+"""How many minutes after now the default name may move to find names not yet taken."""
+
+
+def _names(
+    target: Target, ukprn: str, fmt: str, when: _dt.datetime | None, count: int
+) -> list[str]:
+    """The names of ``count`` files made at ``when`` and the following minutes.
+
+    Without ``when`` the names start now, or at the first minute from now at which no
+    batch file of this UKPRN (CSV or XML) exists in the target folder: a second batch
+    written in the same minute gets the next minute instead of replacing the first.
+    """
+
+    def names_at(start: _dt.datetime) -> list[str]:
+        return [file_name(ukprn, start + _dt.timedelta(minutes=i), fmt) for i in range(count)]
+
+    if when is not None:
+        return names_at(when)
+    start = _dt.datetime.now()
+    if not isinstance(target, (str, os.PathLike)) or not Path(target).is_dir():
+        return names_at(start)
+    folder = Path(target)
+    for offset in range(_FREE_MINUTES):
+        names = names_at(start + _dt.timedelta(minutes=offset))
+        if not any(
+            (folder / f"{name[:-3]}{other}").exists() for name in names for other in FORMATS
+        ):
+            return names
+    raise OutputError(f"{folder.name or folder}: no free file name in the next day's minutes")
 
 
 def _header_values(
@@ -155,13 +221,12 @@ def _header_values(
 
 
 def _emit(
-    destination: Path | IO[bytes],
     fmt: str,
     layout: Layout,
     header: Mapping[str, str],
     header_names: Sequence[str],
     rows: Iterable[Sequence[str]],
-) -> None:
+) -> bytes:
     buffer = io.StringIO(newline="")
     if fmt == "CSV":
         _csvio.write_rows(
@@ -172,13 +237,41 @@ def _emit(
         if layout.kind != "output":
             header_names = (*header_names, XML_COUNT_FIELD)  # only XML states the count
         _write_xml(buffer, layout, header, header_names, rows)
-    data = buffer.getvalue().encode("utf-8")
-    if isinstance(destination, Path):
-        partial = destination.with_name(destination.name + ".part")
-        partial.write_bytes(data)
-        os.replace(partial, destination)
-    else:
-        destination.write(data)
+    # Checked rows hold no lone surrogate (the normalisers refuse them); an echoed cell
+    # of a bad row might, and is written with "?" for it rather than failing [ours].
+    return buffer.getvalue().encode("utf-8", "replace")
+
+
+def _store(files: Sequence[tuple[Path | IO[bytes], bytes]], *, overwrite: bool) -> None:
+    """Write every file or none: each to a temporary file in its folder, then all renamed.
+
+    An existing file is refused before anything is written unless ``overwrite``. If
+    anything fails (a full disk, Ctrl-C), the temporary files are removed, and so are
+    the new files already renamed into place: no partial set of a split batch is left.
+
+    Raises:
+        OutputError: a file exists, the folder is missing or read-only, writing failed.
+    """
+    paths = [d for d, _ in files if isinstance(d, Path)]
+    if not overwrite:
+        for path in paths:
+            if path.exists():
+                raise OutputError(f"{path.name}: the file exists (ask to overwrite it)")
+    existed = {path for path in paths if path.exists()}
+    try:
+        with contextlib.ExitStack() as stack:
+            for destination, data in files:
+                if isinstance(destination, Path):
+                    out = stack.enter_context(atomic_write(destination, overwrite=overwrite))
+                    out.write(data)
+                else:
+                    destination.write(data)
+    except BaseException:
+        for path in paths:
+            if path not in existed:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+        raise
 
 
 def _write_xml(
@@ -221,7 +314,7 @@ def _split(n: int, limit: int, split: bool, what: str) -> list[tuple[int, int]]:
     if not split:
         raise BatchError(
             f"{n} learners are more than the {limit} a {what} batch may hold; "
-            "pass split=True to write several files"
+            "split it into several files (split=True, or --split)"
         )
     parts = math.ceil(n / limit)
     bounds = [round(i * n / parts) for i in range(parts + 1)]
@@ -247,6 +340,8 @@ def _write_request(
     contact_email: str | None,
     split: bool,
     allow_small: bool,
+    on: _dt.date | None,
+    overwrite: bool,
 ) -> list[Path]:
     ukprn = _check_ukprn(ukprn)
     if contact_email is not None:
@@ -260,18 +355,22 @@ def _write_request(
     if len(records) < layout.min_learners and not allow_small:
         raise BatchError(
             f"{len(records)} learners are fewer than the {layout.min_learners} a {layout.kind} "
-            "batch holds; pass allow_small=True to write it anyway"
+            "batch holds; allow a small batch to write it anyway (allow_small=True, or "
+            "--allow-small)"
         )
     fmt = _format_of(target, format)
-    rows = _rows(layout, records, mis_identifiers)
+    if on is None:
+        on = when.date() if when is not None else _dt.date.today()
+    rows = _rows(layout, records, mis_identifiers, on)
     parts = _split(len(rows), layout.max_learners, split, layout.kind)
-    start = when or _dt.datetime.now()
-    names = [file_name(ukprn, start + _dt.timedelta(minutes=i), fmt) for i in range(len(parts))]
+    names = _names(target, ukprn, fmt, when, len(parts))
+    files: list[tuple[Path | IO[bytes], bytes]] = []
     written = []
     for (name, destination), (lo, hi) in zip(_destinations(target, names), parts, strict=True):
         header = _header_values(layout, name, ukprn, contact_email, hi - lo)
-        _emit(destination, fmt, layout, header, REQUEST_HEADER, rows[lo:hi])
+        files.append((destination, _emit(fmt, layout, header, REQUEST_HEADER, rows[lo:hi])))
         written.append(destination if isinstance(destination, Path) else Path(name))
+    _store(files, overwrite=overwrite)
     return written
 
 
@@ -287,6 +386,8 @@ def write_request(
     contact_email: str | None = None,
     split: bool = False,
     allow_small: bool = False,
+    on: _dt.date | None = None,
+    overwrite: bool = False,
 ) -> list[Path]:
     """Write a registration batch the LRS accepts; return the files written.
 
@@ -313,27 +414,53 @@ def write_request(
         split: write several files of at most 5,000 learners instead of refusing
             more.
         allow_small: write fewer than the 50 learners a batch should hold.
+        on: the processing date of the age rule 13..110 (RC013), which the reader
+            applies too; default the date of ``when``, else today.
+        overwrite: replace existing files. Without it an existing file is never
+            replaced: given no ``when``, the name takes the next minute at which no
+            batch file of this UKPRN exists in the folder; given a ``when`` or a file
+            path that exists, :class:`~uln.errors.OutputError` is raised.
+
+    Every file is written in full or not at all (a temporary file in the same folder,
+    renamed when complete); if any file of a split batch cannot be written, none is
+    left.
 
     Returns:
         The paths written (for a file object, just the file name in its header).
 
     Raises:
-        BatchError: a learner cannot be written, too many or too few learners, a bad
+        BatchError: a learner cannot be written (a bad or missing field, the age rule,
+            a duplicate of an earlier learner), too many or too few learners, a bad
             UKPRN, version or file name.
+        OutputError: a file exists, the folder is missing or read-only, the disk is
+            full.
 
     >>> import datetime, tempfile
     >>> from uln.learner import Demographics
     >>> from uln.batch import read
-    >>> d = Demographics.from_raw({"GivenName": "Siân", "FamilyName": "O'Brien",
-    ...     "DateOfBirth": "2005-04-18", "Gender": "2", "LastKnownPostCode": "cv49ee"})
+    >>> people = [Demographics.from_raw({"GivenName": "Siân", "FamilyName": "O'Brien",
+    ...     "DateOfBirth": datetime.date(2005, 4, 18) - datetime.timedelta(days=i),
+    ...     "Gender": "2", "LastKnownPostCode": "cv49ee"}) for i in range(50)]
     >>> folder = tempfile.mkdtemp()
-    >>> [path] = write_request([d] * 50, folder, ukprn="10000001",
-    ...                        when=datetime.datetime(2024, 9, 2, 9, 30))
+    >>> when = datetime.datetime(2024, 9, 2, 9, 30)
+    >>> [path] = write_request(people, folder, ukprn="10000001", when=when)
     >>> path.name
     'LRB_10000001_020920240930.CSV'
     >>> batch = read(path, on=datetime.date(2024, 9, 2))
-    >>> batch.learners[0].demographics == d, len(batch.learners), batch.errors
+    >>> batch.learners[0].demographics == people[0], len(batch.learners), batch.errors
     (True, 50, ())
+
+    A file is never replaced unless asked; a second batch the same minute is refused
+    when ``when`` is given (without it, the name takes the next free minute):
+
+    >>> write_request(people, folder, ukprn="10000001", when=when)
+    Traceback (most recent call last):
+        ...
+    uln.errors.OutputError: LRB_10000001_020920240930.CSV: the file exists (ask to overwrite it)
+    >>> write_request(people[:1] * 50, folder, ukprn="10000001", when=when, overwrite=True)
+    Traceback (most recent call last):
+        ...
+    uln.errors.BatchError: 49 of 50 learners cannot be written: learner 2: duplicate learner ...
     """
     layout = VERSIONS.get(version)
     if layout is None:
@@ -349,6 +476,8 @@ def write_request(
         contact_email=contact_email,
         split=split,
         allow_small=allow_small,
+        on=on,
+        overwrite=overwrite,
     )
 
 
@@ -362,11 +491,12 @@ def write_verify(
     when: _dt.datetime | None = None,
     contact_email: str | None = None,
     split: bool = False,
+    overwrite: bool = False,
 ) -> list[Path]:
     """Write a verify batch (ULN, names, date of birth, gender); return the files written.
 
-    Every learner needs a ULN and both names. Arguments as for :func:`write_request`;
-    a verify batch holds 1 to 5,000 learners.
+    Every learner needs a ULN and both names. Arguments as for :func:`write_request`
+    (``overwrite`` included); a verify batch holds 1 to 5,000 learners.
 
     >>> import datetime, io
     >>> from uln.learner import Learner
@@ -390,6 +520,8 @@ def write_verify(
         contact_email=contact_email,
         split=split,
         allow_small=False,
+        on=None,
+        overwrite=overwrite,
     )
 
 
@@ -404,6 +536,7 @@ def write_output(
     started: _dt.datetime | None = None,
     finished: _dt.datetime | None = None,
     format: str | None = None,
+    overwrite: bool = False,
 ) -> Path:
     """Write the output file of a processed registration batch; return its path.
 
@@ -421,9 +554,13 @@ def write_output(
         job_status: one of :data:`~uln.batch.spec.JOB_STATUSES`.
         started: when processing started; finished: when it finished.
         format: ``"CSV"`` or ``"XML"``; by default that of ``request_name``.
+        overwrite: replace an existing file (else :class:`~uln.errors.OutputError`).
 
     Raises:
-        BatchError: an entry without a known return code, a bad version or status.
+        BatchError: an entry without a known return code, more entries than the 5,000
+            learners a request holds, a bad version or status.
+        OutputError: the file exists, the folder is missing or read-only, the disk is
+            full; nothing is left behind.
 
     >>> import io
     >>> from uln.learner import Learner
@@ -463,6 +600,11 @@ def write_output(
             values = entry.values or {}
             row = [values.get(name, "") for name in input_layout.names]
         rows.append([*row, code])
+    if len(rows) > layout.max_learners:
+        raise BatchError(
+            f"{len(rows)} entries are more than the {layout.max_learners} an output file "
+            "holds (one per learner of its request)"
+        )
     name = output_file_name(str(request))
     header: dict[str, str] = {
         "FileVersion": version,
@@ -474,10 +616,13 @@ def write_output(
         "TotalLearners": str(len(rows)),
         **{k: str(v) for k, v in counters.items()},
     }
-    destination: Path | IO[bytes] = (
-        path
-        if not isinstance(path, (str, os.PathLike))
-        else (Path(path) / name if Path(path).is_dir() else Path(path))
-    )
-    _emit(destination, fmt, layout, header, layout.header, rows)
+    destination: Path | IO[bytes]
+    if isinstance(path, (str, os.PathLike)):
+        folder = Path(path)
+        destination = folder / name if folder.is_dir() else folder
+        if destination != folder / name:
+            _check_folder(destination)
+    else:
+        destination = path
+    _store([(destination, _emit(fmt, layout, header, layout.header, rows))], overwrite=overwrite)
     return destination if isinstance(destination, Path) else Path(name)

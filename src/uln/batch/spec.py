@@ -32,6 +32,7 @@ import attrs
 
 from uln.batch.codes import COUNTERS, Mark
 from uln.errors import InvalidComponent, InvalidFormat
+from uln.learner import FIELDS, field_spec
 
 __all__ = [
     "CHECKS",
@@ -239,90 +240,67 @@ WRITE_DEFAULTS: Final[Mapping[str, str]] = MappingProxyType(
 the codes that claim nothing (no verification, privacy notice not seen)."""
 
 EXPORT_ALIASES: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "Forename": "GivenName",
-        "FirstName": "GivenName",
-        "LegalForename": "GivenName",
-        "Surname": "FamilyName",
-        "LastName": "FamilyName",
-        "LegalSurname": "FamilyName",
-        "MiddleName": "MiddleOtherName",
-        "MiddleNames": "MiddleOtherName",
-        "PreferredName": "PreferredGivenName",
-        "PreferredForename": "PreferredGivenName",
-        "PreviousSurname": "PreviousFamilyName",
-        "FormerSurname": "PreviousFamilyName",
-        "DOB": "DateOfBirth",
-        "BirthDate": "DateOfBirth",
-        "Sex": "Gender",
-        "Postcode": "LastKnownPostCode",
-        "PostCode": "LastKnownPostCode",
-        "Email": "EmailAddress",
-        "StudentID": "MISIdentifier",
-        "StudentReference": "MISIdentifier",
-        "LearnerReference": "MISIdentifier",
-        "LearnRefNumber": "MISIdentifier",
-        "AddressLine1": "LastKnownAddressLine1",
-        "AddressLine2": "LastKnownAddressLine2",
-        "Town": "LastKnownAddressTown",
-        "County": "LastKnownAddressCountyOrCity",
-        "SCN": "ScottishCandidateNumber",
-    }
+    {alias: spec.lrs_name for spec in FIELDS for alias in spec.aliases}
 )
 """[ours] Headings of MIS exports that ``uln batch new`` maps to LRS columns, besides
-the LRS names and attribute names themselves (case, spaces, ``_`` and ``-`` ignored).
+the LRS names and attribute names themselves (case, spaces and punctuation ignored):
+the ``aliases`` of :data:`uln.learner.FIELDS`, read by :func:`uln.learner.field_for`.
 ``MiddleOtherName`` becomes ``MiddleNames`` in a 3A file."""
 
 OUTPUT_SUFFIX: Final = "_OUTPUT"
 """[ours] Added to the request file's stem to name its output file."""
 
-# Column rows: heading, attribute, check, max length, flags. In the flags, "M" marks a
-# mandatory column, "L" a column of the Learner rather than its Demographics, and
-# "client" / "ours" the mark of a column whose rule is not [spec].
-_Row = tuple[str, str, str, int | None, str]
+_DATE_LENGTH: Final = 10
+"""``YYYY-MM-DD``: the length of a date column [spec]."""
 
 
-def _columns(*rows: _Row) -> tuple[Column, ...]:
+def _columns(
+    attributes: str,
+    *,
+    mandatory: str,
+    names: Mapping[str, str] | None = None,
+    birth_check: str = "date_of_birth",
+) -> tuple[Column, ...]:
+    """The columns of a layout, from the fields of :data:`uln.learner.FIELDS`.
+
+    Names, maximum lengths, checks, owners and marks come from the field table; a
+    layout says only which fields it holds, in order (``attributes``), which are
+    mandatory, and any heading of its own (``MiddleNames`` in 3A). A date holds 10
+    characters; the date of birth is read with the age rule (``birth_check``).
+    """
+    wanted = frozenset(mandatory.split())
     columns = []
-    for name, attribute, check, max_length, flags in rows:
-        words = flags.split()
-        mark: Mark = "client" if "client" in words else "ours" if "ours" in words else "spec"
-        owner: Owner = "learner" if "L" in words else "demographics"
-        columns.append(Column(name, attribute, check, max_length, "M" in words, owner, mark))
+    for attribute in attributes.split():
+        spec = field_spec(attribute)
+        kind = spec.kind
+        length = spec.max_length
+        if kind == "date":
+            length = _DATE_LENGTH
+            if attribute == "date_of_birth":
+                kind = birth_check
+        owner: Owner = "learner" if spec.record == "learner" else "demographics"
+        mark: Mark = spec.mark  # type: ignore[assignment]
+        name = (names or {}).get(attribute, spec.lrs_name)
+        columns.append(Column(name, attribute, kind, length, attribute in wanted, owner, mark))
     return tuple(columns)
 
+
+_REQUEST_FIELDS: Final = (
+    "uln mis_identifier title given_name preferred_given_name middle_names family_name "
+    "previous_family_name family_name_at_16 school_at_16 address_line1 address_line2 "
+    "address_town address_county_or_city postcode date_of_address_capture date_of_birth "
+    "place_of_birth email gender nationality scn"
+)
+_MANDATORY: Final = "given_name family_name postcode date_of_birth gender verification_type"
 
 _V2A: Final = Layout(
     version="2A",
     kind="registration",
     header=REQUEST_HEADER,
     columns=_columns(
-        ("ULN", "uln", "uln", 10, "L"),
-        ("MISIdentifier", "mis_identifier", "mis_identifier", 128, "L"),
-        ("Title", "title", "text", 35, ""),
-        ("GivenName", "given_name", "name", 35, "M"),
-        ("PreferredGivenName", "preferred_given_name", "name", 35, ""),
-        ("MiddleOtherName", "middle_names", "name", 35, ""),
-        ("FamilyName", "family_name", "name", 35, "M"),
-        ("PreviousFamilyName", "previous_family_name", "name", 35, ""),
-        ("FamilyNameAtAge16", "family_name_at_16", "name", 35, ""),
-        ("SchoolAtAge16", "school_at_16", "text", 254, ""),
-        ("LastKnownAddressLine1", "address_line1", "text", 50, ""),
-        ("LastKnownAddressLine2", "address_line2", "text", 50, ""),
-        ("LastKnownAddressTown", "address_town", "text", 50, ""),
-        ("LastKnownAddressCountyOrCity", "address_county_or_city", "text", 50, ""),
-        ("LastKnownPostCode", "postcode", "postcode", 9, "M"),
-        ("DateOfAddressCapture", "date_of_address_capture", "date", 10, ""),
-        ("DateOfBirth", "date_of_birth", "date_of_birth", 10, "M"),
-        ("PlaceOfBirth", "place_of_birth", "text", 35, ""),
-        ("EmailAddress", "email", "email", 254, ""),
-        ("Gender", "gender", "gender", 1, "M client"),
-        ("Nationality", "nationality", "nationality", 3, "L ours"),
-        ("ScottishCandidateNumber", "scn", "scn", 9, "L"),
-        ("AbilityToShare", "ability_to_share", "ability_to_share", 1, "M L"),
-        ("VerificationType", "verification_type", "verification_type", 3, "M L client"),
-        ("OtherVerificationDescription", "other_verification_description", "text", 255, "L"),
-        ("Notes", "notes", "notes", 4000, "L"),
+        f"{_REQUEST_FIELDS} ability_to_share verification_type "
+        "other_verification_description notes",
+        mandatory=f"{_MANDATORY} ability_to_share",
     ),
     min_learners=50,
     max_learners=5000,
@@ -335,34 +313,10 @@ _V3A: Final = attrs.evolve(
     _V2A,
     version="3A",
     columns=_columns(
-        ("ULN", "uln", "uln", 10, "L"),
-        ("MISIdentifier", "mis_identifier", "mis_identifier", 128, "L"),
-        ("Title", "title", "text", 35, ""),
-        ("GivenName", "given_name", "name", 35, "M"),
-        ("PreferredGivenName", "preferred_given_name", "name", 35, ""),
-        ("MiddleNames", "middle_names", "name", 35, ""),
-        ("FamilyName", "family_name", "name", 35, "M"),
-        ("PreviousFamilyName", "previous_family_name", "name", 35, ""),
-        ("FamilyNameAtAge16", "family_name_at_16", "name", 35, ""),
-        ("SchoolAtAge16", "school_at_16", "text", 254, ""),
-        ("LastKnownAddressLine1", "address_line1", "text", 50, ""),
-        ("LastKnownAddressLine2", "address_line2", "text", 50, ""),
-        ("LastKnownAddressTown", "address_town", "text", 50, ""),
-        ("LastKnownAddressCountyOrCity", "address_county_or_city", "text", 50, ""),
-        ("LastKnownPostCode", "postcode", "postcode", 9, "M"),
-        ("DateOfAddressCapture", "date_of_address_capture", "date", 10, ""),
-        ("DateOfBirth", "date_of_birth", "date_of_birth", 10, "M"),
-        ("PlaceOfBirth", "place_of_birth", "text", 35, ""),
-        ("EmailAddress", "email", "email", 254, ""),
-        ("Gender", "gender", "gender", 1, "M client"),
-        ("Nationality", "nationality", "nationality", 3, "L ours"),
-        ("ScottishCandidateNumber", "scn", "scn", 9, "L"),
-        ("PrivacyNoticeSeen", "privacy_notice_seen", "privacy_notice_seen", 1, "M L"),
-        ("VerificationType", "verification_type", "verification_type", 3, "M L client"),
-        ("OtherVerificationDescription", "other_verification_description", "text", 255, "L"),
-        ("Notes", "notes", "notes", 4000, "L"),
-        ("UCI", "uci", "uci", 13, "L"),
-        ("UPN", "upn", "upn", 13, "L"),
+        f"{_REQUEST_FIELDS} privacy_notice_seen verification_type "
+        "other_verification_description notes uci upn",
+        mandatory=f"{_MANDATORY} privacy_notice_seen",
+        names={"middle_names": "MiddleNames"},
     ),
 )
 
@@ -375,12 +329,9 @@ VERIFY: Final = Layout(
     kind="verify",
     header=VERIFY_HEADER,
     columns=_columns(
-        ("ULN", "uln", "uln", 10, "M L"),
-        ("MISIdentifier", "mis_identifier", "mis_identifier", 128, "L"),
-        ("GivenName", "given_name", "name", 35, "M"),
-        ("FamilyName", "family_name", "name", 35, "M"),
-        ("DateOfBirth", "date_of_birth", "date", 10, ""),
-        ("Gender", "gender", "gender", 1, "client"),
+        "uln mis_identifier given_name family_name date_of_birth gender",
+        mandatory="uln given_name family_name",
+        birth_check="date",
     ),
     min_learners=1,
     max_learners=5000,

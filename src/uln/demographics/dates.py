@@ -12,7 +12,14 @@ form               example         notes
 ``DD/MM/YYYY``     ``03/02/2001``  also ``3/2/2001``
 ``DD-MM-YYYY``     ``03-02-2001``  the portal's display form; also ``3-2-2001``
 ``DD.MM.YYYY``     ``03.02.2001``  also ``3.2.2001``
+``YYYY/MM/DD``     ``2001/02/03``  year first
+``D Mon YYYY``     ``3 Feb 2001``  also ``03 February 2001``, ``3-Feb-2001``
+``Mon D, YYYY``    ``Feb 3, 2001`` the month named, so not ambiguous
+with a time        ``2001-02-03 00:00:00``, ``2001-02-03T00:00``, ``03/02/2001 00:00``
 =================  ==============  ========================
+
+A time of day after a date (as database and spreadsheet exports write a date column)
+is checked and dropped.
 
 Day-first forms are *always* read day first (a UK library: ``03/02/2001`` is the
 3rd of February). Two-digit years are refused, because ``01/02/03`` could be any
@@ -26,6 +33,8 @@ datetime.date(2001, 2, 3)
 datetime.date(2001, 2, 3)
 >>> format_date(parse_date("3.2.2001"))
 '2001-02-03'
+>>> parse_date("02 Nov 2003"), parse_date("2005-12-24 00:00:00")
+(datetime.date(2003, 11, 2), datetime.date(2005, 12, 24))
 >>> parse_date("31/02/2001")
 Traceback (most recent call last):
     ...
@@ -52,8 +61,10 @@ __all__ = [
     "DATE_FORMATS",
     "MAXIMUM_AGE",
     "MINIMUM_AGE",
+    "MONTHS",
     "age_on",
     "check_age",
+    "date_parts",
     "format_date",
     "parse_date",
 ]
@@ -64,6 +75,13 @@ MINIMUM_AGE = 13
 MAXIMUM_AGE = 110
 """The oldest age the register accepts on the day it receives a learner [spec]."""
 
+_TIME = r"[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,6})?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?"
+"""A time of day after a date, as database and spreadsheet exports add one
+(``2005-12-24 00:00:00``, ``2005-12-24T00:00:00``, ``24/12/2005 00:00``); it is checked
+to be a time of day and dropped."""
+
+_MONTH_NAME = r"[A-Za-z]{3,9}\.?"
+
 DATE_FORMATS: tuple[tuple[str, str], ...] = (
     ("YYYY-MM-DD", r"(?P<iso_y>[0-9]{4})-(?P<iso_m>[0-9]{2})-(?P<iso_d>[0-9]{2})"),
     ("YYYYMMDD", r"(?P<basic_y>[0-9]{4})(?P<basic_m>[0-9]{2})(?P<basic_d>[0-9]{2})"),
@@ -71,14 +89,67 @@ DATE_FORMATS: tuple[tuple[str, str], ...] = (
         "D/M/YYYY, D-M-YYYY or D.M.YYYY (day first)",
         r"(?P<uk_d>[0-9]{1,2})(?P<sep>[/.-])(?P<uk_m>[0-9]{1,2})(?P=sep)(?P<uk_y>[0-9]{4})",
     ),
+    (
+        "YYYY-MM-DD with a time (2005-12-24 00:00:00, 2005-12-24T00:00)",
+        r"(?P<isot_y>[0-9]{4})-(?P<isot_m>[0-9]{2})-(?P<isot_d>[0-9]{2})(?P<isot_time>"
+        + _TIME
+        + ")",
+    ),
+    (
+        "D/M/YYYY with a time (24/12/2005 00:00)",
+        r"(?P<ukt_d>[0-9]{1,2})(?P<sept>[/.-])(?P<ukt_m>[0-9]{1,2})(?P=sept)(?P<ukt_y>[0-9]{4})"
+        r"(?P<ukt_time>" + _TIME + ")",
+    ),
+    ("YYYY/MM/DD", r"(?P<slash_y>[0-9]{4})/(?P<slash_m>[0-9]{1,2})/(?P<slash_d>[0-9]{1,2})"),
+    (
+        "D Mon YYYY or D-Mon-YYYY (2 Nov 2003, 02 November 2003, 2-Nov-2003)",
+        r"(?P<name_d>[0-9]{1,2})(?P<sepn>[ -])(?P<name_m>" + _MONTH_NAME + r")"
+        r"(?P=sepn)(?P<name_y>[0-9]{4})",
+    ),
+    (
+        "Mon D, YYYY (Nov 2, 2003)",
+        r"(?P<us_m>" + _MONTH_NAME + r") (?P<us_d>[0-9]{1,2}),? (?P<us_y>[0-9]{4})",
+    ),
 )
 """The accepted text forms of a date [ours]: a description and a regular expression.
 
-Day-first forms need the same separator twice; digits are ASCII only. Leading and
-trailing whitespace is ignored. Edit this one table to accept another form.
+Day-first forms need the same separator twice; digits are ASCII only; month names
+are English, in full or cut to three letters (``Sept`` too), in any case. A time of
+day after the date is read and dropped. Leading and trailing whitespace is ignored.
+Edit this one table to accept another form: :func:`parse_date` and the matcher
+(:func:`uln.matching.normalise.date_info`, through :func:`date_parts`) read it.
 """
 
-_TWO_DIGIT_YEAR = re.compile(r"[0-9]{1,2}([/.-])[0-9]{1,2}\1[0-9]{2}|[0-9]{6}")
+MONTHS: dict[str, int] = {
+    name: number
+    for number, full in enumerate(
+        (
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ),
+        1,
+    )
+    for name in (full, full[:3])
+} | {"sept": 9}
+"""[ours] The English month names read in dates, in lower case: in full or as three
+letters (and ``sept``)."""
+
+_TIME_OF_DAY = re.compile(r"[ T]([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?")
+
+_TWO_DIGIT_YEAR = re.compile(
+    r"(?:[0-9]{1,2}([/.-])[0-9]{1,2}\1[0-9]{2}|[0-9]{6}|[0-9]{1,2}([ -])[A-Za-z]{3,9}\.?\2[0-9]{2})"
+    r"(?:[ T][0-9:.]+)?"
+)
 # One pattern for all the forms, each wrapped in a group of its own (``_form0`` ...):
 # a match's lastindex is the number of that group, which _FIELDS maps to the numbers
 # of the form's year, month and day groups (the groups named ``*_y``, ``*_m``, ``*_d``).
@@ -86,7 +157,10 @@ _PATTERN = re.compile(
     "|".join(f"(?P<_form{i}>{pattern})" for i, (_, pattern) in enumerate(DATE_FORMATS))
 )
 _MATCH = _PATTERN.fullmatch
-_ACCEPTED = "use YYYY-MM-DD, YYYYMMDD or day-first DD/MM/YYYY, DD-MM-YYYY, DD.MM.YYYY"
+_ACCEPTED = (
+    "use YYYY-MM-DD, YYYYMMDD, day-first DD/MM/YYYY, DD-MM-YYYY, DD.MM.YYYY or "
+    "2 Nov 2003 (a time after the date is allowed)"
+)
 _MAX_INPUT = 64
 _DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
@@ -105,6 +179,19 @@ _FIELDS: dict[int | None, tuple[int, int, int]] = {  # key: Match.lastindex
     _PATTERN.groupindex[f"_form{i}"]: _year_month_day(pattern)
     for i, (_, pattern) in enumerate(DATE_FORMATS)
 }
+# The forms with a time of day: the number of the group that holds the time.
+_TIMED = {
+    _PATTERN.groupindex[f"_form{i}"]: _PATTERN.groupindex[name]
+    for i, (_, pattern) in enumerate(DATE_FORMATS)
+    for name in re.compile(pattern).groupindex
+    if name.endswith("_time")
+}
+# The forms written in digits only, with no time: read without the checks of _parts.
+_PLAIN = frozenset(
+    _PATTERN.groupindex[f"_form{i}"]
+    for i, (form, _) in enumerate(DATE_FORMATS)
+    if "Mon" not in form and "time" not in form
+)
 # The forms that date.fromisoformat reads (Python 3.11 and later): one call in C instead
 # of int() on three groups. It refuses the same impossible dates; the checks say why.
 _ISO_FORMS = frozenset(
@@ -238,6 +325,42 @@ def check_age(
 # -- internals ---------------------------------------------------------------------------
 
 
+def _parts(match: re.Match[str]) -> tuple[int, int, int] | str:
+    """The year, month and day a match of :data:`_PATTERN` names, or why it names none
+    (an unknown month name, a time that is not a time of day)."""
+    form = match.lastindex
+    year_text, month_text, day_text = match.group(*_FIELDS[form])
+    if form in _TIMED:
+        time = _TIME_OF_DAY.match(match[_TIMED[form]])
+        if time is None or int(time[1]) > 23 or int(time[2]) > 59 or int(time[3] or 0) > 59:
+            return "the time after the date is not a time of day"
+    if month_text.isdigit():
+        month = int(month_text)
+    else:
+        month = MONTHS.get(month_text.rstrip(".").lower(), 0)
+        if not month:
+            return f"not a date: {_ACCEPTED}"
+    return int(year_text), month, int(day_text)
+
+
+def date_parts(text: str) -> tuple[int, int, int] | None:
+    """The year, month and day written in ``text`` in a form of :data:`DATE_FORMATS`,
+    whether or not that day exists; ``None`` when the text is in no such form.
+
+    For the matcher, which compares the digits of impossible dates too.
+
+    >>> date_parts("31/02/2001"), date_parts("2 Nov 2003 "), date_parts("soon")
+    ((2001, 2, 31), (2003, 11, 2), None)
+    """
+    if len(text) > _MAX_INPUT:
+        return None
+    match = _MATCH(text.strip())
+    if match is None:
+        return None
+    parts = _parts(match)
+    return parts if isinstance(parts, tuple) else None
+
+
 @lru_cache(maxsize=65536)
 def _parse_text(text: str) -> _dt.date | tuple[type[ValidationError], str]:
     """Parse ``text``; return the date or (error class, rule). Cached: dates repeat."""
@@ -258,8 +381,14 @@ def _parse_text(text: str) -> _dt.date | tuple[type[ValidationError], str]:
         else:
             if date.year >= 1000:
                 return date
-    year_text, month_text, day_text = match.group(*_FIELDS[form])
-    year, month, day = int(year_text), int(month_text), int(day_text)
+    if form in _PLAIN:  # digits only, no time: the common case, read inline
+        year_text, month_text, day_text = match.group(*_FIELDS[form])
+        year, month, day = int(year_text), int(month_text), int(day_text)
+    else:
+        parts = _parts(match)
+        if isinstance(parts, str):
+            return InvalidDate, parts
+        year, month, day = parts
     if year >= 1000 and 1 <= month <= 12 and 1 <= day <= _DAYS_IN_MONTH[month - 1]:
         try:
             return _date(year, month, day)

@@ -48,7 +48,8 @@ __all__ = [
 MIS_IDENTIFIER_MAX_LENGTH = 128
 """The length of the LRS field ``MISIdentifier`` [spec]."""
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+"""Control characters, line separators and lone surrogates (which no file can hold)."""
 _NATIONALITY = re.compile("[A-Z]{3}")
 
 
@@ -104,7 +105,8 @@ def normalise_mis_identifier(
     Insurance number in any spelling (:func:`uln.identifiers.nino.looks_like_nino`).
 
     Raises:
-        InvalidFormat: not a string, or it holds control characters (tabs, line breaks) [ours].
+        InvalidFormat: not a string, or it holds control characters (tabs, line breaks)
+            or a lone surrogate [ours].
         MissingValue: the text is empty or only whitespace.
         InvalidLength: longer than ``max_length``.
         ForbiddenIdentifier: it is a National Insurance number.

@@ -73,6 +73,15 @@ __all__ = [
     "patronymic_equivalents",
 ]
 
+CACHED_LENGTH = 100
+"""[ours] The longest text whose outcome the name caches remember.
+
+Names repeat, so :func:`normalise_name`, :func:`name_key` and :func:`name_parts`
+remember the outcome of each text, up to ``2**17`` texts each; a longer text (no real
+name is) is worked out every time and not kept. The caches therefore hold at most
+``2**17`` entries of at most this many characters each, whatever they are given.
+"""
+
 MAX_LENGTH = 35
 """The LRS limit on every name field (GivenName, FamilyName, MiddleOtherName ...)."""
 
@@ -271,7 +280,9 @@ def normalise_name(text: str, *, field: str = FIELD, max_length: int = MAX_LENGT
                 f"a name must be given as a string, not {type(text).__name__}", field=field
             )
         text = str(text)
-    value, error, rule = _normalise(text)
+    value, error, rule = (
+        _normalise(text) if len(text) <= CACHED_LENGTH else _normalise.__wrapped__(text)
+    )
     if error is not None:
         raise error(rule, field=field)
     if len(value) > max_length:
@@ -389,7 +400,7 @@ def name_key(text: object) -> str:
         if not isinstance(text, str):
             return ""
         text = str(text)
-    return _key(text)
+    return _key(text) if len(text) <= CACHED_LENGTH else _key.__wrapped__(text)
 
 
 @lru_cache(maxsize=1 << 17)
@@ -445,6 +456,8 @@ def name_parts(text: object) -> tuple[str, ...]:
         if not isinstance(text, str):
             return ()
         text = str(text)
+    if len(text) > CACHED_LENGTH:
+        return tuple(name_key(text).split())
     return _parts(text)
 
 
@@ -485,7 +498,7 @@ def _load_aliases() -> dict[str, frozenset[int]]:
 
 
 def _alias_key(name: str) -> str:
-    return _key(name).replace(" ", "")
+    return name_key(name).replace(" ", "")
 
 
 def alias_groups(part: str) -> frozenset[int]:
@@ -508,7 +521,11 @@ def alias_groups(part: str) -> frozenset[int]:
     found = aliases.get(part) if type(part) is str else None
     if found is not None:
         return found
-    return _alias_groups_slow(part) if isinstance(part, str) else _NO_GROUPS
+    if not isinstance(part, str):
+        return _NO_GROUPS
+    if len(part) > CACHED_LENGTH:
+        return _alias_groups_slow.__wrapped__(part)
+    return _alias_groups_slow(part)
 
 
 @lru_cache(maxsize=1 << 14)
@@ -586,6 +603,8 @@ def patronymic_equivalents(key: str) -> frozenset[str]:
     found = _PATRONYMICS.get(key)
     if found is not None:
         return found
+    if len(key) > CACHED_LENGTH:
+        return _patronymic_equivalents_slow.__wrapped__(str(key))
     return _patronymic_equivalents_slow(str(key))
 
 

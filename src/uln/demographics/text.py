@@ -24,8 +24,9 @@ from uln.errors import InvalidFormat, InvalidLength, MissingValue
 __all__ = ["normalise_text"]
 
 _SPACES = re.compile(r"[^\S\n]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_CONTROL_NO_NEWLINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Control characters, and lone surrogates: no file encoding can hold them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_NO_NEWLINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def normalise_text(text: object, *, field: str, max_length: int, multiline: bool = False) -> str:
@@ -37,7 +38,10 @@ def normalise_text(text: object, *, field: str, max_length: int, multiline: bool
     """
     if not isinstance(text, str):
         raise InvalidFormat(f"a text value is required, not {type(text).__name__}", field=field)
-    result = _normalise(text, multiline)
+    if len(text) > CACHED_LENGTH:  # not cached: a huge value must not stay in memory
+        result = _normalise_uncached(text, multiline)
+    else:
+        result = _normalise(text, multiline)
     if isinstance(result, type):
         raise result(_RULES[result], field=field)
     if len(result) > max_length:
@@ -47,12 +51,24 @@ def normalise_text(text: object, *, field: str, max_length: int, multiline: bool
 
 _RULES: dict[type[Exception], str] = {
     MissingValue: "a value is required",
-    InvalidFormat: "control characters are not allowed",
+    InvalidFormat: "control characters and lone surrogates are not allowed",
 }
 
 
-@functools.lru_cache(maxsize=65536)
-def _normalise(text: str, multiline: bool) -> str | type[MissingValue] | type[InvalidFormat]:
+CACHED_LENGTH = 256
+"""[ours] The longest text whose outcome is remembered (texts repeat: towns, schools).
+
+Longer texts are checked every time: the cache holds at most ``CACHE_SIZE`` entries
+of at most this many characters, so it never holds more than about 17 million
+characters, however many or long the texts it is given."""
+
+CACHE_SIZE = 65536
+"""[ours] The most outcomes remembered."""
+
+
+def _normalise_uncached(
+    text: str, multiline: bool
+) -> str | type[MissingValue] | type[InvalidFormat]:
     if multiline:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         if _CONTROL.search(text):
@@ -67,3 +83,6 @@ def _normalise(text: str, multiline: bool) -> str | type[MissingValue] | type[In
     if not text:
         return MissingValue
     return unicodedata.normalize("NFC", text)
+
+
+_normalise = functools.lru_cache(maxsize=CACHE_SIZE)(_normalise_uncached)

@@ -43,7 +43,8 @@ from uln.demographics import email as _email
 from uln.demographics import gender as _gender
 from uln.demographics import names as _names
 from uln.demographics import postcodes as _postcodes
-from uln.errors import UlnError
+from uln.errors import InvalidRecord, Problem, UlnError
+from uln.learner import field_for, field_spec
 
 __all__ = [
     "FIELD_NAMES",
@@ -61,20 +62,27 @@ __all__ = [
     "text_info",
 ]
 
+_MATCH_FIELDS: Final = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "gender",
+    "postcode",
+    "previous_family_name",
+    "family_name_at_16",
+    "email",
+    "place_of_birth",
+    "school_at_16",
+    "middle_names",
+)
+
 FIELD_NAMES: Final[dict[str, tuple[str, ...]]] = {
-    "given_name": ("given_name", "GivenName"),
-    "family_name": ("family_name", "FamilyName"),
-    "date_of_birth": ("date_of_birth", "DateOfBirth"),
-    "gender": ("gender", "Gender"),
-    "postcode": ("postcode", "LastKnownPostCode", "last_known_postcode"),
-    "previous_family_name": ("previous_family_name", "PreviousFamilyName"),
-    "family_name_at_16": ("family_name_at_16", "FamilyNameAtAge16"),
-    "email": ("email", "EmailAddress", "email_address"),
-    "place_of_birth": ("place_of_birth", "PlaceOfBirth"),
-    "school_at_16": ("school_at_16", "SchoolAtAge16"),
-    "middle_names": ("middle_names", "MiddleOtherName", "MiddleNames", "middle_other_name"),
+    attr: (attr, field_spec(attr).lrs_name, *field_spec(attr).aliases) for attr in _MATCH_FIELDS
 }
-"""The keys read from a row for each field, in order of preference [ours]."""
+"""The fields the matcher reads, each with its names in order of preference: the
+attribute, the LRS name, then the aliases of :data:`uln.learner.FIELDS`. A row's key
+is read by :func:`uln.learner.field_for`, so any case and spacing of these names
+(``Date of Birth``, ``Post Code``, ``Given Name``) is read too [ours]."""
 
 
 _serials: Final = itertools.count(1)
@@ -218,6 +226,14 @@ class MatchRecord:
 
 _intern = sys.intern
 
+_CACHED_LENGTH: Final = 100
+"""[ours] The longest value whose prepared form the caches below remember.
+
+Values repeat (names, postcodes, dates), so each preparation is cached, up to a fixed
+number of entries; a longer value (no real name, date or postcode is) is prepared
+every time and not kept. Each cache therefore holds a bounded number of entries of at
+most this many characters, whatever it is given."""
+
 
 def name_info(text: object) -> NameInfo | None:
     """Prepare a name for comparison; ``None`` when it has no letters. Never raises.
@@ -229,6 +245,8 @@ def name_info(text: object) -> NameInfo | None:
     """
     if not isinstance(text, str):
         return None
+    if len(text) > _CACHED_LENGTH:  # worked out, not remembered: see _CACHED_LENGTH
+        return _name_info.__wrapped__(text)
     return _name_info(text)
 
 
@@ -245,12 +263,14 @@ def given_name_info(text: object) -> NameInfo | None:
     """
     if not isinstance(text, str):
         return None
+    if len(text) > _CACHED_LENGTH:
+        return _given_name_info.__wrapped__(text)
     return _given_name_info(text)
 
 
 @lru_cache(maxsize=1 << 20)
 def _given_name_info(text: str) -> NameInfo | None:
-    info = _name_info(text)
+    info = name_info(text)
     if info is not None and all(part in _names.TITLES for part in info.key.split()):
         return None
     return info
@@ -286,7 +306,9 @@ def _name_info_of_key(
     equivalents: frozenset[str],
 ) -> NameInfo:
     compact = _intern(key.replace(" ", ""))
-    metaphone, nysiis, soundex = _phonetic(compact)
+    metaphone, nysiis, soundex = (
+        _phonetic(compact) if len(compact) <= _CACHED_LENGTH else _phonetic.__wrapped__(compact)
+    )
     return NameInfo(
         key=key,
         compact=compact,
@@ -303,21 +325,17 @@ def _name_info_of_key(
     )
 
 
-_DATE_PATTERNS: Final = tuple(re.compile(pattern) for _, pattern in _dates.DATE_FORMATS)
 _LOOSE_DATE: Final = re.compile(r"([0-9]{4})[^0-9]?([0-9]{1,2})[^0-9]?([0-9]{1,2})")
 
 
 def _date_parts(text: str) -> tuple[int, int, int] | None:
-    text = text.strip()
-    for pattern in _DATE_PATTERNS:
-        match = pattern.fullmatch(text)
-        if match:
-            groups = {k: v for k, v in match.groupdict().items() if v is not None}
-            y = next(v for k, v in groups.items() if k.endswith("_y"))
-            m = next(v for k, v in groups.items() if k.endswith("_m"))
-            d = next(v for k, v in groups.items() if k.endswith("_d"))
-            return int(y), int(m), int(d)
-    match = _LOOSE_DATE.fullmatch(text)
+    """The parts of a date in any form :func:`uln.demographics.dates.parse_date` reads
+    (the same table, :data:`~uln.demographics.dates.DATE_FORMATS`), else of a loose
+    year-first form (``2001 2 3``)."""
+    parts = _dates.date_parts(text)
+    if parts is not None:
+        return parts
+    match = _LOOSE_DATE.fullmatch(text.strip())
     if match:
         return int(match[1]), int(match[2]), int(match[3])
     return None
@@ -331,6 +349,8 @@ def date_info(value: object) -> DateInfo | None:
 
     >>> date_info("2001-02-03").ordinal == date_info("03/02/2001").ordinal
     True
+    >>> date_info("2 Nov 2003").digits, date_info("2005-12-24 00:00:00").digits
+    ('20031102', '20051224')
     >>> date_info("yesterday") is None
     True
     """
@@ -341,6 +361,8 @@ def date_info(value: object) -> DateInfo | None:
     if isinstance(value, _dt.date):
         return _date_info_of_parts((value.year, value.month, value.day))
     if isinstance(value, str):
+        if len(value) > _CACHED_LENGTH:
+            return None  # no date is written in so many characters
         return _date_info_of_text(value)
     return None
 
@@ -383,6 +405,8 @@ def postcode_info(value: object) -> PostcodeInfo | None:
         value = str(value)
     if not isinstance(value, str):
         return None
+    if len(value) > _CACHED_LENGTH:
+        return _postcode_info.__wrapped__(value)
     return _postcode_info(value)
 
 
@@ -422,7 +446,7 @@ def gender_code(value: object) -> int:
         return 0
     if isinstance(value, int):
         return _GENDER_CODES.get(int(value), 0)
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > _CACHED_LENGTH:
         return 0
     return _gender_text(value)
 
@@ -448,6 +472,8 @@ def text_info(value: object) -> TextInfo | None:
     """
     if not isinstance(value, str):
         return None
+    if len(value) > _CACHED_LENGTH:
+        return _text_info.__wrapped__(value)
     return _text_info(value)
 
 
@@ -467,26 +493,67 @@ def _email_of(value: object) -> str | None:
 
 
 _FIELDS: Final = tuple(FIELD_NAMES)
-_ALIASES: Final = {
-    name: (position, preference)
+_NOT_MATCHED: Final = (-1, 0)
+"""The slot of a key that names a field of the learner record the matcher does not use."""
+_SLOTS: Final[dict[str, tuple[int, int]]] = {
+    name: (position, min(preference, 2))
     for position, names in enumerate(FIELD_NAMES.values())
     for preference, name in enumerate(names)
 }
+"""For each key met: the position of its field in ``_FIELDS`` and its preference (0 for
+the attribute, 1 for the LRS name, 2 for any other name), or :data:`_NOT_MATCHED`."""
+_UNKNOWN: Final[set[str]] = set()
+"""Keys met that name no field (remembered up to a bound: a row's keys repeat)."""
+_SLOTS_LIMIT: Final = 4096
+
+
+def _slot(name: object) -> tuple[int, int] | None:
+    """The slot of a key not yet in ``_SLOTS``, remembered; ``None`` if it names no field."""
+    if not isinstance(name, str) or name in _UNKNOWN:
+        return None
+    spec = field_for(name)
+    slot: tuple[int, int] | None
+    if spec is None:
+        slot = None
+    elif spec.attr in FIELD_NAMES:
+        slot = (_FIELDS.index(spec.attr), 2)
+    else:
+        slot = _NOT_MATCHED
+    if len(name) <= _CACHED_LENGTH:
+        if slot is None:
+            if len(_UNKNOWN) >= _SLOTS_LIMIT:
+                _UNKNOWN.clear()
+            _UNKNOWN.add(name)
+        elif len(_SLOTS) < _SLOTS_LIMIT:
+            _SLOTS[name] = slot
+    return slot
 
 
 def _from_mapping(row: Mapping[str, Any]) -> list[object]:
     out: list[object] = [None] * len(_FIELDS)
     rank = [99] * len(_FIELDS)
-    aliases = _ALIASES
+    slots = _SLOTS
+    recognised = False
     for name, value in row.items():
-        where = aliases.get(name)
-        if where is None or value is None or (type(value) is str and not value):
+        where = slots.get(name) or _slot(name)
+        if where is None:
             continue
+        recognised = True
         position, preference = where
+        if position < 0 or value is None or (type(value) is str and not value):
+            continue
         if preference < rank[position]:
             out[position] = value
             rank[position] = preference
+    if not recognised and row:
+        raise InvalidRecord([Problem("keys", _NO_FIELD, "InvalidFormat")])
     return out
+
+
+_NO_FIELD: Final = (
+    "none names a field of the learner record (given_name, Forename, DOB ...; "
+    "see uln.learner.FIELDS)"
+)
 
 
 def _from_object(row: Any) -> list[object]:
@@ -503,14 +570,24 @@ def _from_object(row: Any) -> list[object]:
 
 
 def match_record(row: Any) -> MatchRecord:
-    """Prepare a row, a ``Demographics``, a ``Learner`` or a :class:`MatchRecord`. Never raises.
+    """Prepare a row, a ``Demographics``, a ``Learner`` or a :class:`MatchRecord`.
+
+    A value that cannot be read is left out of the comparison; nothing raises but a
+    non-empty mapping in which no key names a field of the learner record (wrong
+    headings, a row of data read as headings), which is an :class:`~uln.errors.InvalidRecord`.
 
     >>> r = match_record({"GivenName": "Jo", "FamilyName": "Bloggs", "Gender": "2",
     ...                   "PreviousFamilyName": "Smith"})
     >>> r.gender, [p.key for p in r.previous], r.dob is None
     (2, ['SMITH'], True)
+    >>> match_record({"Given Name": "Jo", "Post Code": "cv4 9ee"}).postcode.unit
+    'CV4 9EE'
     >>> match_record(None).given is None
     True
+    >>> match_record({"Nom": "Jo", "Ville": "Caen"})
+    Traceback (most recent call last):
+        ...
+    uln.errors.InvalidRecord: 1 field is not valid: keys (none names a field of the ...)
     """
     if isinstance(row, MatchRecord):
         return row
