@@ -155,11 +155,11 @@ def test_an_unclosed_quote_is_reported_and_the_rest_is_read(
     [
         (b"Shoe size,Colour\n9,red\n", "no column holds a field the matcher reads"),
         (
-            "Forename;Surname;DOB\nJo;Bloggs;2001-02-03\n".encode(),
+            b"Forename;Surname;DOB\nJo;Bloggs;2001-02-03\n",
             "the columns are separated by semicolons, not commas",
         ),
         (
-            "Forename\tSurname\tDOB\nJo\tBloggs\t2001-02-03\n".encode(),
+            b"Forename\tSurname\tDOB\nJo\tBloggs\t2001-02-03\n",
             "the columns are separated by tabs, not commas",
         ),
         ("Forename,Surname\nJo,Bloggs\n".encode("utf-16"), "the file is UTF-16"),
