@@ -7,8 +7,9 @@ strategies. The light types (:class:`~uln.enums.Gender`,
 :class:`~uln.learner.Demographics` and :class:`~uln.learner.Learner` when
 :mod:`uln.learner` is loaded (now, if it already is; else the module calls
 :func:`register_learner_types` at the end of its import when Hypothesis is loaded).
-The strategies themselves are looked up lazily (``st.deferred``) the first time they
-are drawn, since Hypothesis may still be importing when this runs.
+The strategies themselves are looked up (a resolver function) the first time
+``st.from_type`` asks for them, since Hypothesis or our modules may still be importing
+when this runs.
 """
 
 from __future__ import annotations
@@ -18,15 +19,15 @@ from typing import Any
 
 
 def _lazy(name: str, *args: Any) -> Any:
-    from hypothesis import strategies as st
+    """A resolver Hypothesis calls at ``st.from_type`` time, never at registration."""
 
-    def build() -> st.SearchStrategy[Any]:
+    def resolve(_: type) -> Any:
         from uln.testing import strategies
 
-        strategy: st.SearchStrategy[Any] = getattr(strategies, name)()
+        strategy = getattr(strategies, name)()
         return strategy.map(args[0]) if args else strategy
 
-    return st.deferred(build)
+    return resolve
 
 
 def _register() -> None:
