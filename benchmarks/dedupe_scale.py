@@ -7,8 +7,9 @@ Postcode``), then runs ``uln dedupe FILE -o pairs.csv`` in a child process and r
 own resource usage (``os.wait4``): the figures are those of the command alone.
 
 The reference, in the same process, is the path the command took before it streamed:
-the whole file read with :mod:`csv`, ``Matcher().dedupe`` (a list of every pair) and the
-pairs written at the end, on ``--reference`` learners (default: 100,000, or N if smaller).
+the whole file read with :mod:`csv`, ``Matcher().dedupe(threshold=0)`` (a list of every
+candidate pair) and the pairs at or above the possible threshold written at the end,
+on ``--reference`` learners (default: 100,000, or N if smaller).
 
     python benchmarks/dedupe_scale.py             # N = 100,000
     python benchmarks/dedupe_scale.py --million   # N = 1,000,000 as well (about 10 min)
@@ -100,12 +101,14 @@ names = {"Forename": "given_name", "Surname": "family_name", "DOB": "date_of_bir
 with open(sys.argv[1], encoding="utf-8", newline="") as handle:
     records = {row["Student Ref"]: {names[k]: v for k, v in row.items() if k in names}
                for row in csv.DictReader(handle)}
-links = Matcher().dedupe(records)
+matcher = Matcher()
+scored = matcher.dedupe(records, threshold=0.0)  # every candidate pair, as the CLI did
+links = [x for x in scored if x.probability >= matcher.config.possible_threshold]
 with open(sys.argv[2], "w", encoding="utf-8", newline="") as handle:
     writer = csv.writer(handle, lineterminator="\\n")
     for x in links:
         writer.writerow((x.left_id, x.right_id, f"{x.probability:.6f}", x.is_match))
-print(f"    (list path: {len(links):,} pairs held)")
+print(f"    (list path: {len(scored):,} candidate pairs held, {len(links):,} written)")
 """
 
 
