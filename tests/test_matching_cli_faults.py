@@ -297,3 +297,17 @@ def test_explain_says_what_the_pair_is(runner: CliRunner, tmp_path: Path) -> Non
     assert "a match (probability at or above the match threshold 0.95)" in same.stdout
     config = MatchConfig.default()
     assert _verdict(0.6, config).startswith("a possible match, not a match")
+
+
+def test_a_uln_on_many_records_is_not_taken_as_evidence(runner: CliRunner, tmp_path: Path) -> None:
+    given = ["Amy", "Ben", "Cai", "Dot", "Eve", "Fay", "Gus", "Hal", "Ivy", "Jon", "Kit", "Lea"]
+    family = ["Ng", "Oak", "Pym", "Quo", "Roe", "Sky"]
+    lines = [
+        f"3344556680,{g},{f},{1990 + i % 7}-0{1 + i % 9}-1{i % 10}"
+        for i, (g, f) in enumerate((g, f) for g in given for f in family[:2])
+    ]
+    people = write(tmp_path, "ULN,Forename,Surname,DOB\n" + "\n".join(lines) + "\n")
+    result = runner.invoke(dedupe, [str(people)])
+    assert result.exit_code == 0, result.output
+    assert all(float(r["probability"]) >= 0.5 for r in rows(result.stdout))
+    assert "1 ULN held by more than 20 records not taken as evidence" in result.stderr

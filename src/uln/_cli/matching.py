@@ -112,6 +112,11 @@ and empty when either has none."""
 MATCH_FIELDS: Final[tuple[str, ...]] = tuple(FIELD_NAMES)
 """The fields the matcher reads (see :data:`uln.matching.normalise.FIELD_NAMES`)."""
 
+MAX_SHARING_ULN: Final = 20
+"""A ULN held by more records than this is not taken as evidence that they are one
+learner (it is more likely a placeholder typed for many), and its pairs are not written
+for it alone [ours]."""
+
 MAX_PROBLEMS_SHOWN: Final = 20
 """Rows that cannot be read are reported one by one up to this many, then counted."""
 
@@ -730,24 +735,30 @@ def _floor(matcher: Matcher, all_pairs: bool) -> float:
     return -float("inf") if all_pairs else match_weight_of(matcher.config.possible_threshold)
 
 
-def _uln_pairs(tables: Sequence[_Table], dedupe_mode: bool) -> Iterator[tuple[str, str]]:
-    """Every pair of records (left first) that share a ULN, in the order of the left file."""
+def _uln_pairs(tables: Sequence[_Table], dedupe_mode: bool) -> tuple[list[tuple[str, str]], int]:
+    """The pairs of records (left first, in file order) that share a ULN, and how many
+    ULNs were left out for being held by more than :data:`MAX_SHARING_ULN` records."""
     left, right = tables[0], tables[-1]
     by_uln: dict[str, list[str]] = {}
-    for key, uln in right.ulns.items():
+    for key, uln in right.ulns.items():  # in file order
         by_uln.setdefault(uln, []).append(key)
+    pairs: list[tuple[str, str]] = []
+    crowded: set[str] = set()
     if dedupe_mode:
-        order = {key: i for i, key in enumerate(left.records)}
-        for keys in by_uln.values():
-            if len(keys) > 1:
-                keys.sort(key=order.__getitem__)
-                for i, a in enumerate(keys):
-                    for b in keys[i + 1 :]:
-                        yield a, b
-        return
+        for uln, keys in by_uln.items():
+            if len(keys) > MAX_SHARING_ULN:
+                crowded.add(uln)
+            elif len(keys) > 1:
+                pairs.extend((a, b) for i, a in enumerate(keys) for b in keys[i + 1 :])
+        return pairs, len(crowded)
+    on_left = Counter(left.ulns.values())
     for key, uln in left.ulns.items():
-        for other in by_uln.get(uln, ()):
-            yield key, other
+        others = by_uln.get(uln, ())
+        if len(others) + on_left[uln] > MAX_SHARING_ULN:
+            crowded.add(uln)
+            continue
+        pairs.extend((key, other) for other in others)
+    return pairs, len(crowded)
 
 
 @attrs.define
@@ -758,6 +769,7 @@ class _Tally:
     matches: list[Link] = attrs.field(factory=list)
     same_uln: int = 0
     same_uln_unmatched: int = 0
+    crowded_ulns: int = 0
 
 
 def _stream(
@@ -773,7 +785,10 @@ def _stream(
     that the matcher did not write (scored without term-frequency adjustment)."""
     tally = _Tally()
     ulns = (tables[0].ulns, tables[-1].ulns)
-    pending = set(_uln_pairs(tables, dedupe_mode)) if ulns[0] and ulns[1] else set()
+    shared: list[tuple[str, str]] = []
+    if ulns[0] and ulns[1]:
+        shared, tally.crowded_ulns = _uln_pairs(tables, dedupe_mode)
+    pending = set(shared)
     has_ulns = bool(ulns[0]) and bool(ulns[1])
     write = out.write
     write(_csv_line(OUTPUT_COLUMNS))
@@ -791,11 +806,7 @@ def _stream(
         if x.is_match:
             tally.matches.append(x)
     records = (tables[0].records, tables[-1].records)
-    if pending:
-        order = ({k: i for i, k in enumerate(records[0])}, {k: i for i, k in enumerate(records[1])})
-        pending_pairs = sorted(pending, key=lambda pair: (order[0][pair[0]], order[1][pair[1]]))
-    else:
-        pending_pairs = []
+    pending_pairs = [pair for pair in shared if pair in pending]
     for left, right in pending_pairs:
         comparison = matcher.compare(records[0][left], records[1][right])
         weight = comparison.match_weight
@@ -888,6 +899,11 @@ def _summary(tables: Sequence[_Table], tally: _Tally, matcher: Matcher, seconds:
         text += (
             f"; {_plural(tally.same_uln, 'pair')} with the same ULN "
             f"({tally.same_uln_unmatched:,} not a match on their details)"
+        )
+    if tally.crowded_ulns:
+        text += (
+            f"; {_plural(tally.crowded_ulns, 'ULN')} held by more than {MAX_SHARING_ULN} "
+            "records not taken as evidence (a placeholder?)"
         )
     _say(f"{text}; {seconds:.2f} s")
 
