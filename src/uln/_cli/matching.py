@@ -278,17 +278,20 @@ class _Bar:
     def __init__(self, show: bool, label: str, length: int) -> None:
         self._bar: Any = None
         self._done = 0
+        self._step = max(1, length // 1000)
         if show:
             self._bar = click.progressbar(length=max(length, 1), label=label, file=sys.stderr)
             self._bar.__enter__()
 
     def to(self, done: int) -> None:
-        if self._bar is not None and done > self._done:
+        # redrawn at most about a thousand times, however many steps
+        if self._bar is not None and done - self._done >= self._step:
             self._bar.update(done - self._done)
             self._done = done
 
     def close(self) -> None:
         if self._bar is not None:
+            self._bar.update(max(0, self._bar.length - self._done))
             self._bar.__exit__(None, None, None)
             self._bar = None
 
