@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from uln._cli.app import cli
-from uln._cli.matching import OUTPUT_COLUMNS, _neutralise, _progress, dedupe, link, match_eval
+from uln._cli.matching import OUTPUT_COLUMNS, _Bar, _neutralise, dedupe, link, match_eval
 from uln.matching import MatchConfig
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -281,9 +281,13 @@ def test_the_uln_group_lists_the_commands(runner: CliRunner) -> None:
 
 
 def test_progress_bar(capsys: pytest.CaptureFixture[str]) -> None:
-    assert list(_progress([1, 2, 3], "Counting", show=False)) == [1, 2, 3]
+    hidden = _Bar(False, "Counting", 3)
+    hidden.to(3)
+    hidden.close()
     assert capsys.readouterr().err == ""
-    assert list(_progress([1, 2, 3], "Counting", show=True)) == [1, 2, 3]
+    shown = _Bar(True, "Counting", 3)
+    shown.to(2)
+    shown.close()
     assert "Counting" in capsys.readouterr().err
 
 

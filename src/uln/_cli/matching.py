@@ -120,9 +120,6 @@ for it alone [ours]."""
 MAX_PROBLEMS_SHOWN: Final = 20
 """Rows that cannot be read are reported one by one up to this many, then counted."""
 
-_T = TypeVar("_T")
-
-
 # -- reading a file ----------------------------------------------------------------------
 
 
@@ -392,9 +389,9 @@ def _read_opened(
             "rename the headings or use --map FIELD=COLUMN",
         )
     seen: set[str] = set()
-    for heading in headings:
+    for i, heading in enumerate(headings):
         if heading and heading in seen:
-            raise _fail(name, 1, f"the heading {_shown(heading, -1)!r} is used twice")
+            raise _fail(name, 1, f"the heading {_shown(heading, i)!r} is used twice")
         seen.add(heading)
     ordered = {f: columns[f] for f in MATCH_FIELDS if f in columns}
     ignored = tuple(
@@ -574,15 +571,6 @@ def _matcher(config: Path | None, threshold: float | None) -> Matcher:
     except ConfigError as exc:
         raise click.BadParameter(str(exc), param_hint="--config") from None
     return Matcher(match_config)
-
-
-def _progress(items: Sequence[_T], label: str, show: bool) -> Iterator[_T]:
-    """Iterate ``items`` with a progress bar on standard error when ``show``."""
-    if not show:
-        yield from items
-        return
-    with click.progressbar(items, label=label, file=sys.stderr) as bar:
-        yield from bar
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
