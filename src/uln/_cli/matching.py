@@ -505,12 +505,9 @@ def _pair_line(x: Link, same_uln: str) -> str:
     )
 
 
-@contextlib.contextmanager
-def _output(output: str | None, force: bool, inputs: Sequence[Path]) -> Iterator[IO[str]]:
-    """Standard output, or ``output`` written in full or not at all (never an input)."""
+def _check_output(output: str | None, force: bool, inputs: Sequence[Path]) -> None:
+    """Refuse an output that is an input, or that exists without ``--force``."""
     if output is None or output == "-":
-        yield sys.stdout
-        sys.stdout.flush()
         return
     label = Path(output).name
     for path in inputs:
@@ -518,6 +515,16 @@ def _output(output: str | None, force: bool, inputs: Sequence[Path]) -> Iterator
             raise _Refused(f"{label}: is an input file; write the pairs to another file")
     if not force and Path(output).exists() and not Path(output).is_dir():
         raise _Refused(f"{label}: the file exists (use --force to replace it)")
+
+
+@contextlib.contextmanager
+def _output(output: str | None, force: bool, inputs: Sequence[Path]) -> Iterator[IO[str]]:
+    """Standard output, or ``output`` written in full or not at all (never an input)."""
+    if output is None or output == "-":
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    _check_output(output, force, inputs)
     try:
         with atomic_write(output, overwrite=force) as raw:
             text = io.TextIOWrapper(raw, encoding="utf-8", newline="", write_through=False)
@@ -969,6 +976,8 @@ def dedupe(
     output that exists or is the input, is refused (exit status 2).
     """
     start = time.perf_counter()
+    if not explain:
+        _check_output(output, force, [file])
     matcher, show = _begin(quiet, config, threshold)
     tables = _read_all([file], id_column=id_column, maps=maps, matcher=matcher, show=show)
     _run(
@@ -1010,6 +1019,8 @@ def link(
     id of LEFT, then an id of RIGHT.
     """
     start = time.perf_counter()
+    if not explain:
+        _check_output(output, force, [left, right])
     matcher, show = _begin(quiet, config, threshold)
     tables = _read_all([left, right], id_column=id_column, maps=maps, matcher=matcher, show=show)
     _run(
