@@ -1,4 +1,4 @@
-"""ULN check digit: vectors from DOMAIN.md section 2 and properties of the mod-11 scheme."""
+"""ULN check digit: vectors from docs/rules.md (ULN) and properties of the mod-11 scheme."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ with DATA.open(encoding="utf-8", newline="") as _f:
 
 
 def _naive_is_valid(value: str) -> bool:
-    """The reference: straight from the rule in DOMAIN.md."""
+    """The reference: straight from the rule in docs/rules.md."""
     if len(value) != 10 or any(c not in "0123456789" for c in value) or value[0] == "0":
         return False
     return sum(int(d) * w for d, w in zip(value, range(10, 0, -1), strict=True)) % 11 == 10

@@ -1,4 +1,4 @@
-"""UKPRN, UPN, UCI, SCN and NI number: vectors from DOMAIN.md section 3 and properties."""
+"""UKPRN, UPN, UCI, SCN and NI number: vectors from docs/rules.md and properties."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def _value(row: dict[str, str]) -> object:
 VECTORS = [(name, row) for name in MODULES for row in _load(name)]
 
 
-# -- reference implementations, straight from the rules in DOMAIN.md --------------------
+# -- reference implementations, straight from the rules in docs/rules.md --------------------
 
 UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 UCI_LETTERS = "ABCDEFGHKLMRTVWXY"

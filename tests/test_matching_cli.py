@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from uln._cli.app import cli
-from uln._cli.matching import OUTPUT_COLUMNS, _neutralise, _progress, dedupe, link, match_eval
+from uln._cli.matching import OUTPUT_COLUMNS, _Bar, _neutralise, dedupe, link, match_eval
 from uln.matching import MatchConfig
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -111,11 +111,15 @@ def test_columns_by_export_names_and_map(runner: CliRunner, tmp_path: Path) -> N
     )
     result = runner.invoke(dedupe, [str(write(tmp_path, text))])
     assert result.exit_code == 0, result.output
-    assert "ids from ULN" in result.stderr
+    assert "ids are line numbers" in result.stderr
+    assert "ULNs from ULN" in result.stderr
     assert "given_name (Forename), family_name (Surname), date_of_birth (DOB)" in result.stderr
     assert "postcode (Post code)" in result.stderr
-    assert [(r["left_id"], r["right_id"]) for r in pairs(result.stdout)] == [
-        ("3344556680", "1234567897")
+    # 1234567897 is not a valid ULN: counted as not read, never shown
+    assert "values not read, matched as missing: uln 1" in result.stderr
+    assert "1234567897" not in result.stderr
+    assert [(r["left_id"], r["right_id"], r["same_uln"]) for r in pairs(result.stdout)] == [
+        ("2", "3", "")
     ]
     renamed = write(tmp_path, text.replace("Forename", "Prénom"), "renamed.csv")
     result = runner.invoke(dedupe, [str(renamed), "--map", "GivenName=prénom"])
@@ -277,9 +281,13 @@ def test_the_uln_group_lists_the_commands(runner: CliRunner) -> None:
 
 
 def test_progress_bar(capsys: pytest.CaptureFixture[str]) -> None:
-    assert list(_progress([1, 2, 3], "Counting", show=False)) == [1, 2, 3]
+    hidden = _Bar(False, "Counting", 3)
+    hidden.to(3)
+    hidden.close()
     assert capsys.readouterr().err == ""
-    assert list(_progress([1, 2, 3], "Counting", show=True)) == [1, 2, 3]
+    shown = _Bar(True, "Counting", 3)
+    shown.to(2)
+    shown.close()
     assert "Counting" in capsys.readouterr().err
 
 

@@ -1,4 +1,4 @@
-"""Names: display form, comparison keys, aliases and Welsh patronymics (DOMAIN.md 4.1)."""
+"""Names: display form, comparison keys, aliases and Welsh patronymics (docs/rules.md, Names)."""
 
 from __future__ import annotations
 

@@ -9,11 +9,17 @@ LRS batch files.
 True
 >>> uln.validate("334 455 6680")
 '3344556680'
+
+``import uln`` is light: the check digit, the enums and the errors load at once; the
+learner record, matching and batch files (and cattrs and phonenumbers with them) load
+the first time one of their names is used (``uln.Matcher``, ``uln.batch`` ...).
 """
 
 from __future__ import annotations
 
-from uln import batch, identifiers
+import importlib as _importlib
+import typing as _typing
+
 from uln.checkdigit import find_invalid, generate, is_valid, validate
 from uln.enums import AbilityToShare, Gender, PrivacyNoticeSeen, VerificationType
 from uln.errors import (
@@ -28,8 +34,11 @@ from uln.errors import (
     UlnError,
     ValidationError,
 )
-from uln.learner import Demographics, Learner
-from uln.matching import CandidateIndex, MatchConfig, Matcher, Outcome
+
+if _typing.TYPE_CHECKING:
+    from uln import batch, identifiers
+    from uln.learner import Demographics, Learner
+    from uln.matching import CandidateIndex, MatchConfig, Matcher, Outcome
 
 __version__ = "0.1.0"
 
@@ -62,3 +71,30 @@ __all__ = [
     "is_valid",
     "validate",
 ]
+
+_LAZY: _typing.Final[dict[str, str]] = {
+    "batch": "uln.batch",
+    "identifiers": "uln.identifiers",
+    "Demographics": "uln.learner",
+    "Learner": "uln.learner",
+    "CandidateIndex": "uln.matching",
+    "MatchConfig": "uln.matching",
+    "Matcher": "uln.matching",
+    "Outcome": "uln.matching",
+}
+"""The names of ``__all__`` loaded on first use, and the module each comes from."""
+
+
+def __getattr__(name: str) -> _typing.Any:
+    """Load a subpackage, or a name of one, the first time it is asked for."""
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'uln' has no attribute {name!r}")
+    module = _importlib.import_module(module_name)
+    value = module if module_name == f"uln.{name}" else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

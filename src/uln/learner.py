@@ -926,3 +926,16 @@ def _field_from_path(path: str) -> str:
     last = path.rsplit(".", 1)[-1]
     spec = _BY_ATTR.get(last)
     return spec.lrs_name if spec else path
+
+
+def _register_with_hypothesis() -> None:
+    """In a test session, let ``st.from_type(Learner)`` find our strategy (see uln.testing)."""
+    import sys
+
+    if sys.modules.get("hypothesis") is not None:
+        from uln.testing._hypothesis_entry import register_learner_types
+
+        register_learner_types()
+
+
+_register_with_hypothesis()

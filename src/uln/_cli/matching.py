@@ -5,9 +5,14 @@ module. Each command reads CSV files with a heading row, maps the headings to th
 matcher's fields (LRS names such as ``GivenName``, snake_case names such as
 ``given_name``, the common export names of :data:`uln.batch.spec.EXPORT_ALIASES`
 such as ``Surname`` and ``DOB``, or ``--map field=Heading``), scores the candidate
-pairs that blocking brings together, and writes the scored pairs as CSV: ids and
-scores only, never a name. The summary goes to standard error. Personal data is
-printed nowhere else: ``--explain`` shows levels and weights, not values.
+pairs that blocking brings together, and writes the scored pairs as CSV as they are
+found: ids and scores only, never a name. The summary goes to standard error.
+Personal data is printed nowhere else: ``--explain`` shows levels and weights, not
+values, and a first row that does not look like headings is never echoed.
+
+Files are read a line at a time by the batch layer's reader (UTF-8 or Windows-1252,
+one bad row reported and skipped, never the rest of the file lost); the output file
+is written in full or not at all (:func:`uln._files.atomic_write`).
 
 >>> import tempfile
 >>> from click.testing import CliRunner
@@ -20,37 +25,76 @@ printed nowhere else: ``--explain`` shows levels and weights, not values.
 ...         "3,Sioned,Evans,2006-12-01,2,LL57 2DG\\n")
 ...     result = CliRunner().invoke(dedupe, [str(people), "--quiet"])
 >>> print(result.stdout, end="")
-left_id,right_id,probability,match_weight,is_match
-1,2,1.000000,...,true
+left_id,right_id,probability,match_weight,is_match,same_uln
+1,2,1.000000,...,true,
 """
 
 from __future__ import annotations
 
-import csv
+import codecs
+import contextlib
 import io
 import re
 import sys
 import time
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Final, TypeVar, cast
 
 import attrs
 import click
 
-from uln.errors import ConfigError
-from uln.learner import field_for, field_spec, heading_key
-from uln.matching import Link, Matcher, TermFrequencies
-from uln.matching.evaluate import clusters, evaluate
-from uln.matching.model import MatchConfig, match_weight_of
-from uln.matching.normalise import FIELD_NAMES, MatchRecord
+from uln._files import atomic_write, same_file
+from uln.batch import _csvio
+from uln.batch._source import Lines, Opened
+from uln.checkdigit import is_valid as _is_valid_uln
+from uln.demographics.gender import parse_gender
+from uln.demographics.postcodes import postcode_key
+from uln.errors import BatchError, ConfigError, OutputError, UlnError
+from uln.learner import field_for, heading_key
+from uln.matching import Link, Matcher
+from uln.matching.evaluate import clusters, evaluate, pairs_of_clusters
+from uln.matching.model import MatchConfig, match_probability, match_weight_of
+from uln.matching.normalise import FIELD_NAMES, MatchRecord, name_info
 
-__all__ = ["ID_COLUMNS", "OUTPUT_COLUMNS", "commands", "dedupe", "link", "match_eval"]
+__all__ = [
+    "ID_COLUMNS",
+    "OUTPUT_COLUMNS",
+    "ULN_COLUMNS",
+    "commands",
+    "dedupe",
+    "link",
+    "match_eval",
+]
 
-ID_COLUMNS: Final[tuple[str, ...]] = ("id", "unique_id", "MISIdentifier", "ULN")
-"""Headings taken as the record id when ``--id-column`` is not given, in this order
-(compared ignoring case, spaces, underscores and dashes); without one, a record's id
-is its line number in the file [ours]."""
+ID_COLUMNS: Final[tuple[str, ...]] = (
+    "id",
+    "unique_id",
+    "MISIdentifier",
+    "MIS ID",
+    "Student Ref",
+    "Student Reference",
+    "Student ID",
+    "Student Number",
+    "Student Code",
+    "Learner Ref",
+    "Learner Reference",
+    "Learner ID",
+    "Learner Number",
+    "Learner Code",
+    "Person Code",
+    "Person ID",
+)
+"""Headings taken as the record id when ``--id-column`` is not given (compared ignoring
+case, spaces, underscores and dashes; the first such column of the file wins); without
+one, a record's id is its line number in the file [ours]. ``ULN`` is not among them:
+new learners have none, and two rows with one ULN are a duplicate to report, not an
+error (see :data:`ULN_COLUMNS`)."""
+
+ULN_COLUMNS: Final[tuple[str, ...]] = ("ULN", "Unique Learner Number", "Learner ULN")
+"""Headings read as the learner's ULN: two records with the same valid ULN are shown
+with ``same_uln`` true and always written, even when their details disagree [ours]."""
 
 OUTPUT_COLUMNS: Final[tuple[str, ...]] = (
     "left_id",
@@ -58,14 +102,22 @@ OUTPUT_COLUMNS: Final[tuple[str, ...]] = (
     "probability",
     "match_weight",
     "is_match",
+    "same_uln",
 )
-"""The columns of the scored pairs written by ``dedupe`` and ``link``."""
+"""The columns of the scored pairs written by ``dedupe`` and ``link``. ``same_uln`` is
+``true`` when both records have the same valid ULN, ``false`` when their ULNs differ,
+and empty when either has none."""
 
 MATCH_FIELDS: Final[tuple[str, ...]] = tuple(FIELD_NAMES)
 """The fields the matcher reads (see :data:`uln.matching.normalise.FIELD_NAMES`)."""
 
-_T = TypeVar("_T")
+MAX_SHARING_ULN: Final = 20
+"""A ULN held by more records than this is not taken as evidence that they are one
+learner (it is more likely a placeholder typed for many), and its pairs are not written
+for it alone [ours]."""
 
+MAX_PROBLEMS_SHOWN: Final = 20
+"""Rows that cannot be read are reported one by one up to this many, then counted."""
 
 # -- reading a file ----------------------------------------------------------------------
 
@@ -79,29 +131,49 @@ def _field_of(name: str) -> str | None:
     return spec.attr if spec is not None and spec.attr in FIELD_NAMES else None
 
 
-@attrs.frozen
-class _Table:
-    """A CSV file read for matching: id -> row of matcher fields, and how it was read."""
-
-    name: str
-    records: dict[str, dict[str, str]]
-    lines: dict[str, int]
-    columns: dict[str, str]
-    id_column: str | None
-    ignored: tuple[str, ...]
-    truth: dict[str, str]
+_DELIMITERS: Final = {";": "semicolons", "\t": "tabs", "|": "bars"}
+_DIGITS: Final = re.compile(r"[0-9]{2}|@")
 
 
-def _decode(path: Path) -> str:
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")  # an export from Excel on Windows
+def _looks_like_data(cell: str) -> bool:
+    """Whether a heading cell looks like a learner's value (digits, an email) [ours].
+
+    >>> _looks_like_data("2007-04-09"), _looks_like_data("jo@example.com")
+    (True, True)
+    >>> _looks_like_data("DOB"), _looks_like_data("Post code")
+    (False, False)
+    """
+    return bool(_DIGITS.search(cell))
+
+
+def _shown(heading: str, index: int) -> str:
+    """A heading as it may be printed: a cell that looks like data is named by column."""
+    if not heading:
+        return f"(blank column {index + 1})"
+    if _looks_like_data(heading) or _CONTROL.search(heading):
+        return f"(column {index + 1})"
+    return heading
+
+
+def _uln_heading(heading: str) -> bool:
+    return _squash(heading) in {_squash(c) for c in ULN_COLUMNS}
+
+
+_REFUSED_EXIT: Final = 2
+
+
+class _Refused(click.ClickException):
+    """The input or the output cannot be used at all: nothing is scored (exit status 2)."""
+
+    exit_code = _REFUSED_EXIT
 
 
 def _fail(name: str, where: int | None, text: str) -> click.ClickException:
     return click.ClickException(f"{name}: line {where}: {text}" if where else f"{name}: {text}")
+
+
+def _refuse(name: str, where: int | None, text: str) -> _Refused:
+    return _Refused(f"{name}: line {where}: {text}" if where else f"{name}: {text}")
 
 
 def _find_heading(headings: Sequence[str], wanted: str) -> str | None:
@@ -111,31 +183,150 @@ def _find_heading(headings: Sequence[str], wanted: str) -> str | None:
     return matches[0] if matches else None
 
 
+@attrs.define
+class _Table:
+    """A CSV file read for matching: id -> prepared record, and how it was read."""
+
+    name: str
+    columns: dict[str, str]
+    id_column: str | None
+    uln_column: str | None
+    ignored: tuple[str, ...]
+    records: dict[str, MatchRecord] = attrs.field(factory=dict)
+    truth: dict[str, str] = attrs.field(factory=dict)
+    ulns: dict[str, str] = attrs.field(factory=dict)
+    dropped: Counter[str] = attrs.field(factory=Counter)
+    skipped: int = 0
+
+
+def _heading_row(lines: Iterator[tuple[int, str | None, str | None]], name: str) -> list[str]:
+    """The cells of the first non-blank line; refuse a file that is not comma-separated text."""
+    for number, text, problem in lines:
+        if text is None:
+            raise _refuse(name, number, f"the headings cannot be read: {problem}")
+        if not text.strip(_csvio.BLANK):
+            continue
+        cells = _csvio.split_line(text)
+        if not isinstance(cells, list):
+            raise _refuse(name, number, f"the headings cannot be read: {cells[0]}")
+        if len(cells) == 1:
+            for delimiter, word in _DELIMITERS.items():
+                if delimiter in text:
+                    raise _refuse(
+                        name,
+                        number,
+                        f"the columns are separated by {word}, not commas: "
+                        "save the file as CSV (comma-separated)",
+                    )
+        return [c.strip() for c in cells]
+    raise _fail(name, None, "the file is empty: a heading row is needed")
+
+
+def _unread_fields(row: Mapping[str, str], record: MatchRecord) -> Iterator[str]:
+    """The fields of ``row`` holding text the normaliser could not read (now missing)."""
+    for field, value in row.items():
+        if field == "given_name":
+            lost = record.given is None
+        elif field == "family_name":
+            lost = record.family is None
+        elif field == "date_of_birth":
+            lost = record.dob is None
+        elif field == "gender":
+            lost = record.gender == 0 and _not_a_gender(value)
+        elif field == "postcode":
+            lost = record.postcode is None and not postcode_key(value)
+        elif field in ("previous_family_name", "family_name_at_16"):
+            lost = name_info(value) is None
+        elif field == "email":
+            lost = record.email is None
+        else:
+            lost = getattr(record, field) is None
+        if lost:
+            yield field
+
+
+def _not_a_gender(value: str) -> bool:
+    try:
+        parse_gender(value)
+    except (UlnError, ValueError):
+        return True
+    return False
+
+
+class _Bar:
+    """A progress bar on standard error, shown only when asked (a terminal, not quiet)."""
+
+    def __init__(self, show: bool, label: str, length: int) -> None:
+        self._bar: Any = None
+        self._done = 0
+        self._step = max(1, length // 1000)
+        if show:
+            self._bar = click.progressbar(length=max(length, 1), label=label, file=sys.stderr)
+            self._bar.__enter__()
+
+    def to(self, done: int) -> None:
+        # redrawn at most about a thousand times, however many steps
+        if self._bar is not None and done - self._done >= self._step:
+            self._bar.update(done - self._done)
+            self._done = done
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.update(max(0, self._bar.length - self._done))
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
 def _read_table(
     path: Path,
     *,
     id_column: str | None,
     mapping: Mapping[str, str],
+    matcher: Matcher,
+    show: bool = False,
     truth_column: str | None = None,
 ) -> _Table:
-    """Read a CSV file; raise a ClickException naming the line (never a value) on a problem."""
+    """Read and prepare a CSV file; problems name the line and rule, never a value.
+
+    A row that cannot be split (a quote left open ...) is reported on standard error
+    and skipped; the rows after it are read. A file that is not comma-separated text
+    or has no column the matcher reads is refused (:class:`_Refused`).
+    """
     name = path.name
     try:
-        text = _decode(path)
+        with Opened(path) as opened:
+            return _read_opened(
+                opened,
+                name,
+                path.stat().st_size,
+                id_column=id_column,
+                mapping=mapping,
+                matcher=matcher,
+                show=show,
+                truth_column=truth_column,
+            )
+    except BatchError as exc:
+        raise _refuse(name, exc.line, exc.reason) from None
     except OSError as exc:
         raise _fail(name, None, f"cannot be read: {exc.strerror}") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        headings = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise _fail(name, None, "the file is empty: a heading row is needed") from None
-    except csv.Error as exc:
-        raise _fail(name, 1, f"not CSV: {exc}") from None
-    seen: set[str] = set()
-    for heading in headings:
-        if heading and heading in seen:
-            raise _fail(name, 1, f"the heading {heading!r} is used twice")
-        seen.add(heading)
+
+
+def _read_opened(
+    opened: Opened,
+    name: str,
+    size: int,
+    *,
+    id_column: str | None,
+    mapping: Mapping[str, str],
+    matcher: Matcher,
+    show: bool,
+    truth_column: str | None,
+) -> _Table:
+    first = opened.peek()
+    if b"\x00" in first and not first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise _refuse(name, None, "not a text file (it holds NUL bytes): save it as CSV (UTF-8)")
+    lines = iter(Lines(opened))
+    headings = _heading_row(lines, name)
 
     columns: dict[str, str] = {}
     for field, heading in mapping.items():
@@ -143,7 +334,6 @@ def _read_table(
         if found is None:
             raise _fail(name, None, f"--map {field}={heading}: there is no such column")
         columns[field] = found
-    taken = set(columns.values())
     if id_column is not None:
         id_heading = _find_heading(headings, id_column)
         if id_heading is None:
@@ -151,53 +341,100 @@ def _read_table(
     else:
         squashed = {_squash(c) for c in ID_COLUMNS}
         id_heading = next((h for h in headings if _squash(h) in squashed), None)
+    uln_heading = next((h for h in headings if _uln_heading(h) and h != id_heading), None)
     truth_heading = None
     if truth_column is not None:
         truth_heading = _find_heading(headings, truth_column)
         if truth_heading is None:
             raise _fail(name, None, f"--truth {truth_column}: there is no such column")
+    special = {id_heading, uln_heading, truth_heading}
+    taken = set(columns.values())
     for heading in headings:
-        if heading in taken or heading in (id_heading, truth_heading):
+        if heading in taken or heading in special:
             continue
         found_field = _field_of(heading)
         if found_field is not None and found_field not in columns:
             columns[found_field] = heading
             taken.add(heading)
+    if not columns:
+        if any(_looks_like_data(h) for h in headings):
+            raise _refuse(
+                name,
+                None,
+                "the first row does not look like headings: a heading row naming the "
+                "columns (GivenName or Forename, FamilyName or Surname, DateOfBirth or "
+                "DOB, Postcode ...) is needed",
+            )
+        raise _refuse(
+            name,
+            None,
+            "no column holds a field the matcher reads (such as GivenName or Forename, "
+            "FamilyName or Surname, DateOfBirth or DOB, Gender or Sex, Postcode): "
+            "rename the headings or use --map FIELD=COLUMN",
+        )
+    seen: set[str] = set()
+    for i, heading in enumerate(headings):
+        if heading and heading in seen:
+            raise _fail(name, 1, f"the heading {_shown(heading, i)!r} is used twice")
+        seen.add(heading)
     ordered = {f: columns[f] for f in MATCH_FIELDS if f in columns}
-    ignored = tuple(h for h in headings if h not in taken and h not in (id_heading, truth_heading))
+    ignored = tuple(
+        _shown(h, i) for i, h in enumerate(headings) if h not in taken and h not in special
+    )
+    table = _Table(name, ordered, id_heading, uln_heading, ignored)
     position = {h: i for i, h in enumerate(headings)}
     id_at = position[id_heading] if id_heading is not None else None
+    uln_at = position[uln_heading] if uln_heading is not None else None
     truth_at = position[truth_heading] if truth_heading is not None else None
     fields = [(field, position[heading]) for field, heading in ordered.items()]
-
-    records: dict[str, dict[str, str]] = {}
-    lines: dict[str, int] = {}
-    truth: dict[str, str] = {}
+    records, ulns, truth, dropped = table.records, table.ulns, table.truth, table.dropped
+    lines_of: dict[str, int] = {}
+    prepare = matcher.prepare
+    bar = _Bar(show, f"Reading {name}", size)
+    read = 0
     try:
-        for cells in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in cells):
+        for line, cells, problem, column in _csvio.records(lines, len(headings)):
+            if cells is None:
+                table.skipped += 1
+                if table.skipped <= MAX_PROBLEMS_SHOWN:
+                    where = f"line {line}" + (f", column {column}" if column else "")
+                    _say(f"{name}: {where}: row skipped: {problem}")
                 continue
+            width = len(cells)
             if id_at is None:
                 key = str(line)
             else:
-                key = cells[id_at].strip() if id_at < len(cells) else ""
+                key = cells[id_at].strip() if id_at < width else ""
                 if not key:
                     raise _fail(name, line, f"the id column {id_heading!r} is empty")
-            if key in records:
-                raise _fail(name, line, f"the id is already used on line {lines[key]}")
-            records[key] = {
-                field: cells[i] for field, i in fields if i < len(cells) and cells[i].strip()
-            }
-            lines[key] = line
+                if key in lines_of:
+                    raise _fail(name, line, f"the id is already used on line {lines_of[key]}")
+                lines_of[key] = line
+            row = {field: cells[i] for field, i in fields if i < width and cells[i].strip()}
+            record = prepare(row)
+            records[key] = record
+            for field in _unread_fields(row, record):
+                dropped[field] += 1
+            if uln_at is not None and uln_at < width:
+                uln = cells[uln_at].replace(" ", "").strip()
+                if _is_valid_uln(uln):
+                    ulns[key] = uln
+                elif uln:
+                    dropped["uln"] += 1
             if truth_at is not None:
-                value = cells[truth_at].strip() if truth_at < len(cells) else ""
+                value = cells[truth_at].strip() if truth_at < width else ""
                 if not value:
                     raise _fail(name, line, f"the truth column {truth_heading!r} is empty")
                 truth[key] = value
-    except csv.Error as exc:
-        raise _fail(name, reader.line_num, f"not CSV: {exc}") from None
-    return _Table(name, records, lines, ordered, id_heading, ignored, truth)
+            if show:
+                read += sum(map(len, cells)) + width
+                if len(records) % 4096 == 0:
+                    bar.to(min(size, read))
+    finally:
+        bar.close()
+    if table.skipped > MAX_PROBLEMS_SHOWN:
+        _say(f"{name}: {table.skipped - MAX_PROBLEMS_SHOWN:,} more rows skipped")
+    return table
 
 
 # -- writing -------------------------------------------------------------------------------
@@ -222,29 +459,67 @@ def _neutralise(cell: str) -> str:
     return cell
 
 
-def _pair_rows(links: Iterable[Link]) -> Iterator[list[str]]:
-    for x in links:
-        yield [
+def _csv_line(cells: Sequence[str]) -> str:
+    """One CSV line (``\\n``-terminated), quoting as :mod:`csv` does for minimal quoting."""
+    out = []
+    for cell in cells:
+        if any(ch in cell for ch in ',"\r\n'):
+            cell = '"' + cell.replace('"', '""') + '"'
+        out.append(cell)
+    return ",".join(out) + "\n"
+
+
+def _same_uln(ulns: tuple[Mapping[str, str], Mapping[str, str]], left: str, right: str) -> str:
+    a, b = ulns[0].get(left), ulns[1].get(right)
+    if a is None or b is None:
+        return ""
+    return "true" if a == b else "false"
+
+
+def _pair_line(x: Link, same_uln: str) -> str:
+    return _csv_line(
+        (
             _neutralise(str(x.left_id)),
             _neutralise(str(x.right_id)),
             f"{x.probability:.6f}",
             f"{x.match_weight:.3f}",
             "true" if x.is_match else "false",
-        ]
+            same_uln,
+        )
+    )
 
 
-def _write_pairs(links: Sequence[Link], output: str | None) -> None:
-    rows = [list(OUTPUT_COLUMNS), *_pair_rows(links)]
+def _check_output(output: str | None, force: bool, inputs: Sequence[Path]) -> None:
+    """Refuse an output that is an input, or that exists without ``--force``."""
     if output is None or output == "-":
-        stream: IO[str] = sys.stdout
-        csv.writer(stream, lineterminator="\n").writerows(rows)
-        stream.flush()
         return
+    label = Path(output).name
+    for path in inputs:
+        if same_file(path, output):
+            raise _Refused(f"{label}: is an input file; write the pairs to another file")
+    if not force and Path(output).exists() and not Path(output).is_dir():
+        raise _Refused(f"{label}: the file exists (use --force to replace it)")
+
+
+@contextlib.contextmanager
+def _output(output: str | None, force: bool, inputs: Sequence[Path]) -> Iterator[IO[str]]:
+    """Standard output, or ``output`` written in full or not at all (never an input)."""
+    if output is None or output == "-":
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    _check_output(output, force, inputs)
     try:
-        with open(output, "w", encoding="utf-8", newline="") as handle:
-            csv.writer(handle, lineterminator="\n").writerows(rows)
-    except OSError as exc:
-        raise click.ClickException(f"{output}: cannot be written: {exc.strerror}") from None
+        with atomic_write(output, overwrite=force) as raw:
+            text = io.TextIOWrapper(raw, encoding="utf-8", newline="", write_through=False)
+            try:
+                yield text
+                text.flush()
+            finally:
+                with contextlib.suppress(ValueError, OSError):
+                    text.detach()
+    except OutputError as exc:
+        raise _Refused(str(exc)) from None
 
 
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -289,27 +564,6 @@ def _matcher(config: Path | None, threshold: float | None) -> Matcher:
     return Matcher(match_config)
 
 
-def _progress(items: Sequence[_T], label: str, show: bool) -> Iterator[_T]:
-    """Iterate ``items`` with a progress bar on standard error when ``show``."""
-    if not show:
-        yield from items
-        return
-    with click.progressbar(items, label=label, file=sys.stderr) as bar:
-        yield from bar
-
-
-def _prepare(
-    tables: Sequence[_Table], matcher: Matcher, show: bool
-) -> list[dict[str, MatchRecord]]:
-    """Prepare every record once (names keyed, dates and postcodes split), with a bar."""
-    out = []
-    for table in tables:
-        items = list(table.records.items())
-        label = f"Preparing {table.name}"
-        out.append({key: matcher.prepare(row) for key, row in _progress(items, label, show)})
-    return out
-
-
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -319,8 +573,9 @@ def _options(command: _F) -> _F:
             click.option(
                 "--id-column",
                 metavar="COLUMN",
-                help="The column of record ids (default: a column named id, unique_id, "
-                "MISIdentifier or ULN; else the line number).",
+                help="The column of record ids (default: a column named id, MISIdentifier, "
+                "Student Ref, Learner Ref, MIS ID, Student ID, Learner ID ...; else the "
+                "line number). A ULN column is read as evidence, not as the id.",
             ),
             click.option(
                 "--map",
@@ -356,7 +611,13 @@ def _output_options(command: _F) -> _F:
                 "-o",
                 "--output",
                 metavar="FILE",
-                help="Write the scored pairs to FILE (default: standard output).",
+                help="Write the scored pairs to FILE (default: standard output). FILE is "
+                "written in full or not at all, and never replaces an input file.",
+            ),
+            click.option(
+                "--force",
+                is_flag=True,
+                help="Replace the output FILE when it exists (default: refuse).",
             ),
             click.option(
                 "--all-pairs",
@@ -395,87 +656,280 @@ def _describe(table: _Table) -> str:
     )
     ids = f"ids from {table.id_column}" if table.id_column else "ids are line numbers"
     text = f"{table.name}: {_plural(len(table.records), 'record')}; {ids}; fields: {fields}"
+    if table.uln_column:
+        text += f"; ULNs from {table.uln_column}"
     if table.ignored:
-        text += f"; ignored: {', '.join(h or '(blank)' for h in table.ignored)}"
+        text += f"; ignored: {', '.join(table.ignored)}"
+    if table.skipped:
+        text += f"; {_plural(table.skipped, 'row')} skipped (could not be read)"
+    if table.dropped:
+        counts = ", ".join(f"{field} {n:,}" for field, n in sorted(table.dropped.items()))
+        text += f"; values not read, matched as missing: {counts}"
     return text
 
 
-def _summary(
-    tables: Sequence[_Table],
-    scored: Sequence[Link],
-    written: Sequence[Link],
-    matcher: Matcher,
-    seconds: float,
-) -> None:
-    for table in tables:
-        _say(_describe(table))
-    groups = clusters(written)
-    matches = sum(1 for x in written if x.is_match)
-    config = matcher.config
-    _say(
-        f"{_plural(len(scored), 'candidate pair')} scored; {_plural(len(written), 'pair')} "
-        f"written; {_plural(matches, 'match')} at probability >= {config.match_threshold:g}; "
-        f"{_plural(len(groups), 'cluster')} of {sum(len(g) for g in groups):,} records; "
-        f"{seconds:.2f} s"
-    )
+def _verdict(probability: float, config: MatchConfig) -> str:
+    """What a probability means under ``config``, in words.
+
+    >>> config = MatchConfig.default()
+    >>> _verdict(0.99, config)
+    'a match (probability at or above the match threshold 0.95)'
+    >>> _verdict(0.7, config)
+    'a possible match, not a match (below the match threshold 0.95)'
+    >>> _verdict(0.1, config)
+    'not a match (below the possible threshold 0.5)'
+    """
+    if probability >= config.match_threshold:
+        return f"a match (probability at or above the match threshold {config.match_threshold:g})"
+    if probability >= config.possible_threshold:
+        return (
+            f"a possible match, not a match (below the match threshold {config.match_threshold:g})"
+        )
+    return f"not a match (below the possible threshold {config.possible_threshold:g})"
 
 
-def _explain(
-    ids: tuple[str, str],
-    tables: Sequence[_Table],
-    prepared: Sequence[dict[str, MatchRecord]],
-    matcher: Matcher,
-) -> None:
+def _explain(ids: tuple[str, str], tables: Sequence[_Table], matcher: Matcher) -> None:
     found = []
-    sides = zip(ids, (tables[0], tables[-1]), (prepared[0], prepared[-1]), strict=True)
-    for key, table, records in sides:
-        if key not in records:
+    for key, table in zip(ids, (tables[0], tables[-1]), strict=True):
+        if key not in table.records:
             raise click.BadParameter(
                 f"{table.name} has no record with the id {_printable(key)!r}",
                 param_hint="--explain",
             )
-        found.append(records[key])
-    frequencies = TermFrequencies.from_records(r for records in prepared for r in records.values())
+        found.append(table.records[key])
+    from uln.matching.matcher import TermFrequencies
+
+    records = (r for table in tables for r in table.records.values())
+    frequencies = TermFrequencies.from_records(records)
     comparison = matcher.compare(found[0], found[1], frequencies=frequencies)
     click.echo(f"{_printable(ids[0])} and {_printable(ids[1])}")
-    click.echo(comparison.explain())
+    lines = comparison.explain().splitlines()
+    last = lines.pop()
+    # the matcher's last line ends "(a match at 0.95)" or "(match at 0.95)": say it plainly
+    click.echo("\n".join(lines))
+    click.echo(f"{last.rsplit('  (', 1)[0]}: {_verdict(comparison.probability, matcher.config)}")
+    a, b = tables[0].ulns.get(ids[0]), tables[-1].ulns.get(ids[1])
+    if a is not None and b is not None:
+        click.echo(f"ULN {'the same' if a == b else 'different'}")
 
 
 def _floor(matcher: Matcher, all_pairs: bool) -> float:
     return -float("inf") if all_pairs else match_weight_of(matcher.config.possible_threshold)
 
 
+def _uln_pairs(tables: Sequence[_Table], dedupe_mode: bool) -> tuple[list[tuple[str, str]], int]:
+    """The pairs of records (left first, in file order) that share a ULN, and how many
+    ULNs were left out for being held by more than :data:`MAX_SHARING_ULN` records."""
+    left, right = tables[0], tables[-1]
+    by_uln: dict[str, list[str]] = {}
+    for key, uln in right.ulns.items():  # in file order
+        by_uln.setdefault(uln, []).append(key)
+    pairs: list[tuple[str, str]] = []
+    crowded: set[str] = set()
+    if dedupe_mode:
+        for uln, keys in by_uln.items():
+            if len(keys) > MAX_SHARING_ULN:
+                crowded.add(uln)
+            elif len(keys) > 1:
+                pairs.extend((a, b) for i, a in enumerate(keys) for b in keys[i + 1 :])
+        return pairs, len(crowded)
+    on_left = Counter(left.ulns.values())
+    for key, uln in left.ulns.items():
+        others = by_uln.get(uln, ())
+        if len(others) + on_left[uln] > MAX_SHARING_ULN:
+            crowded.add(uln)
+            continue
+        pairs.extend((key, other) for other in others)
+    return pairs, len(crowded)
+
+
+@attrs.define
+class _Tally:
+    """What was written, for the summary (matches only are held, for the clusters)."""
+
+    written: int = 0
+    matches: list[Link] = attrs.field(factory=list)
+    same_uln: int = 0
+    same_uln_unmatched: int = 0
+    crowded_ulns: int = 0
+
+
+def _stream(
+    tables: Sequence[_Table],
+    links: Iterator[Link],
+    matcher: Matcher,
+    *,
+    floor: float,
+    out: IO[str],
+    dedupe_mode: bool,
+) -> _Tally:
+    """Write ``links`` at or above ``floor`` as they come, then the pairs sharing a ULN
+    that the matcher did not write (scored without term-frequency adjustment)."""
+    tally = _Tally()
+    ulns = (tables[0].ulns, tables[-1].ulns)
+    shared: list[tuple[str, str]] = []
+    if ulns[0] and ulns[1]:
+        shared, tally.crowded_ulns = _uln_pairs(tables, dedupe_mode)
+    pending = set(shared)
+    has_ulns = bool(ulns[0]) and bool(ulns[1])
+    write = out.write
+    write(_csv_line(OUTPUT_COLUMNS))
+    for x in links:
+        if x.match_weight < floor:
+            continue
+        left, right = cast("str", x.left_id), cast("str", x.right_id)
+        same = _same_uln(ulns, left, right) if has_ulns else ""
+        if same == "true":
+            pending.discard((left, right))
+            tally.same_uln += 1
+            tally.same_uln_unmatched += not x.is_match
+        write(_pair_line(x, same))
+        tally.written += 1
+        if x.is_match:
+            tally.matches.append(x)
+    records = (tables[0].records, tables[-1].records)
+    pending_pairs = [pair for pair in shared if pair in pending]
+    for left, right in pending_pairs:
+        comparison = matcher.compare(records[0][left], records[1][right])
+        weight = comparison.match_weight
+        x = Link(left, right, match_probability(weight), weight, comparison.is_match)
+        write(_pair_line(x, "true"))
+        tally.written += 1
+        tally.same_uln += 1
+        tally.same_uln_unmatched += not x.is_match
+        if x.is_match:
+            tally.matches.append(x)
+    return tally
+
+
 def _run(
     tables: Sequence[_Table],
-    score: Callable[[Matcher, Sequence[dict[str, MatchRecord]]], list[Link]],
     *,
-    config: Path | None,
-    threshold: float | None,
+    inputs: Sequence[Path],
+    matcher: Matcher,
+    show: bool,
     quiet: bool,
     output: str | None,
+    force: bool,
     all_pairs: bool,
     explain: tuple[str, str] | None,
+    start: float,
 ) -> None:
-    matcher = _matcher(config, threshold)
-    show = not quiet and sys.stderr.isatty()
-    start = time.perf_counter()
-    prepared = _prepare(tables, matcher, show)
     if explain:
-        _explain(explain, tables, prepared, matcher)
+        _explain(explain, tables, matcher)
         return
-    if show:
-        _say("Scoring the candidate pairs ...")
-    scored = score(matcher, prepared)
+    dedupe_mode = len(tables) == 1
+    left = tables[0]
     floor = _floor(matcher, all_pairs)
-    written = [x for x in scored if x.match_weight >= floor]
-    _write_pairs(written, output)
+    threshold = 0.0 if all_pairs else matcher.config.possible_threshold
+    with _output(output, force, inputs) as out:
+        bar = _Scoring(show, len(left.records), _indexed_count(tables))
+        if dedupe_mode:
+            links = matcher.iter_dedupe(left.records, threshold=threshold, progress=bar.to)
+        else:
+            links = matcher.iter_link(
+                left.records, tables[1].records, threshold=threshold, progress=bar.to
+            )
+        try:
+            tally = _stream(tables, links, matcher, floor=floor, out=out, dedupe_mode=dedupe_mode)
+        finally:
+            bar.close()
     if not quiet:
-        _summary(tables, scored, written, matcher, time.perf_counter() - start)
+        _summary(tables, tally, matcher, time.perf_counter() - start)
+    _exit_if_skipped(tables)
+
+
+def _indexed_count(tables: Sequence[_Table]) -> int:
+    return len(tables[-1].records)
+
+
+class _Scoring:
+    """Progress of a scoring run: a line while the index is built, then a bar."""
+
+    def __init__(self, show: bool, total: int, indexed: int) -> None:
+        self._show = show
+        self._total = total
+        self._bar: _Bar | None = None
+        self._started = time.perf_counter()
+        if show:
+            _say(f"Indexing {_plural(indexed, 'record')} ...")
+
+    def to(self, done: int) -> None:
+        if not self._show:
+            return
+        if self._bar is None:
+            _say(f"Indexed in {time.perf_counter() - self._started:.1f} s")
+            self._bar = _Bar(True, "Scoring", self._total)
+        self._bar.to(done)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _summary(tables: Sequence[_Table], tally: _Tally, matcher: Matcher, seconds: float) -> None:
+    for table in tables:
+        _say(_describe(table))
+    groups = clusters(tally.matches)
+    config = matcher.config
+    text = (
+        f"{_plural(tally.written, 'pair')} written; "
+        f"{_plural(len(tally.matches), 'match')} at probability >= {config.match_threshold:g}; "
+        f"{_plural(len(groups), 'cluster')} of {sum(len(g) for g in groups):,} records"
+    )
+    if tally.same_uln:
+        text += (
+            f"; {_plural(tally.same_uln, 'pair')} with the same ULN "
+            f"({tally.same_uln_unmatched:,} not a match on their details)"
+        )
+    if tally.crowded_ulns:
+        text += (
+            f"; {_plural(tally.crowded_ulns, 'ULN')} held by more than {MAX_SHARING_ULN} "
+            "records not taken as evidence (a placeholder?)"
+        )
+    _say(f"{text}; {seconds:.2f} s")
+
+
+def _exit_if_skipped(tables: Sequence[_Table]) -> None:
+    skipped = sum(table.skipped for table in tables)
+    if skipped:
+        _say(
+            f"{_plural(skipped, 'row')} could not be read (see above): their learners are "
+            "not in the result"
+        )
+        raise SystemExit(1)
+
+
+def _read_all(
+    paths: Sequence[Path],
+    *,
+    id_column: str | None,
+    maps: Sequence[str],
+    matcher: Matcher,
+    show: bool,
+    truth_column: str | None = None,
+) -> list[_Table]:
+    mapping = _mapping(maps)
+    return [
+        _read_table(
+            path,
+            id_column=id_column,
+            mapping=mapping,
+            matcher=matcher,
+            show=show,
+            truth_column=truth_column,
+        )
+        for path in paths
+    ]
 
 
 # -- the commands ------------------------------------------------------------------------------
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _begin(quiet: bool, config: Path | None, threshold: float | None) -> tuple[Matcher, bool]:
+    return _matcher(config, threshold), not quiet and sys.stderr.isatty()
 
 
 @click.command(name="dedupe")
@@ -490,30 +944,37 @@ def dedupe(
     threshold: float | None,
     quiet: bool,
     output: str | None,
+    force: bool,
     all_pairs: bool,
     explain: tuple[str, str] | None,
 ) -> None:
     """Find the records of FILE (CSV) that are the same learner.
 
     Writes the scored pairs as CSV (left_id, right_id, probability, match_weight,
-    is_match): those at or above the possible threshold, or every candidate pair with
-    --all-pairs. A summary goes to standard error. Columns are found by their LRS or
-    snake_case names (GivenName or given_name ...) or renamed with --map.
+    is_match, same_uln) as they are found: those at or above the possible threshold,
+    or every candidate pair with --all-pairs, and every pair of records with the same
+    valid ULN. A summary goes to standard error. Columns are found by their LRS or
+    snake_case names (GivenName or given_name ...) or usual export names (Forename,
+    Surname, DOB, Sex, Postcode ...), or renamed with --map. A row that cannot be
+    read is reported and skipped (exit status 1); a file with no usable column, or an
+    output that exists or is the input, is refused (exit status 2).
     """
-    table = _read_table(file, id_column=id_column, mapping=_mapping(maps))
-
-    def score(matcher: Matcher, prepared: Sequence[dict[str, MatchRecord]]) -> list[Link]:
-        return matcher.dedupe(prepared[0], threshold=0.0)
-
+    start = time.perf_counter()
+    if not explain:
+        _check_output(output, force, [file])
+    matcher, show = _begin(quiet, config, threshold)
+    tables = _read_all([file], id_column=id_column, maps=maps, matcher=matcher, show=show)
     _run(
-        [table],
-        score,
-        config=config,
-        threshold=threshold,
+        tables,
+        inputs=[file],
+        matcher=matcher,
+        show=show,
         quiet=quiet,
         output=output,
+        force=force,
         all_pairs=all_pairs,
         explain=explain,
+        start=start,
     )
 
 
@@ -531,30 +992,32 @@ def link(
     threshold: float | None,
     quiet: bool,
     output: str | None,
+    force: bool,
     all_pairs: bool,
     explain: tuple[str, str] | None,
 ) -> None:
     """Find the records of RIGHT (CSV) that are the same learner as a record of LEFT.
 
     Writes the scored pairs as CSV (left_id from LEFT, right_id from RIGHT,
-    probability, match_weight, is_match), as dedupe does. --explain takes an id of
-    LEFT, then an id of RIGHT.
+    probability, match_weight, is_match, same_uln), as dedupe does. --explain takes an
+    id of LEFT, then an id of RIGHT.
     """
-    mapping = _mapping(maps)
-    tables = [_read_table(path, id_column=id_column, mapping=mapping) for path in (left, right)]
-
-    def score(matcher: Matcher, prepared: Sequence[dict[str, MatchRecord]]) -> list[Link]:
-        return matcher.link(prepared[0], prepared[1], threshold=0.0)
-
+    start = time.perf_counter()
+    if not explain:
+        _check_output(output, force, [left, right])
+    matcher, show = _begin(quiet, config, threshold)
+    tables = _read_all([left, right], id_column=id_column, maps=maps, matcher=matcher, show=show)
     _run(
         tables,
-        score,
-        config=config,
-        threshold=threshold,
+        inputs=[left, right],
+        matcher=matcher,
+        show=show,
         quiet=quiet,
         output=output,
+        force=force,
         all_pairs=all_pairs,
         explain=explain,
+        start=start,
     )
 
 
@@ -589,21 +1052,31 @@ def match_eval(
     Prints precision, recall and F1 of the matches over pairs of records, and pair
     completeness: the share of true pairs that blocking brought together at all.
     """
-    table = _read_table(file, id_column=id_column, mapping=_mapping(maps), truth_column=truth)
-    matcher = _matcher(config, threshold)
-    show = not quiet and sys.stderr.isatty()
     start = time.perf_counter()
-    (prepared,) = _prepare([table], matcher, show)
-    if show:
-        _say("Scoring the candidate pairs ...")
-    links = matcher.dedupe(prepared, threshold=0.0)
+    matcher, show = _begin(quiet, config, threshold)
+    (table,) = _read_all(
+        [file], id_column=id_column, maps=maps, matcher=matcher, show=show, truth_column=truth
+    )
     truth_of = cast("Mapping[Hashable, Hashable]", table.truth)
-    result = evaluate(links, truth_of, use_clusters=use_clusters)
-    true_pairs = result.true_positives + result.false_negatives
+    true_pairs = pairs_of_clusters(truth_of)
+    bar = _Scoring(show, len(table.records), len(table.records))
+    scored = 0
+    kept: list[Link] = []  # the matches and the true pairs: all that evaluate needs
+    try:
+        for x in matcher.iter_dedupe(table.records, threshold=0.0, progress=bar.to):
+            scored += 1
+            if x.is_match or frozenset((x.left_id, x.right_id)) in true_pairs:
+                kept.append(x)
+    finally:
+        bar.close()
+    result = evaluate(
+        kept, cast("set[tuple[Hashable, Hashable]]", true_pairs), use_clusters=use_clusters
+    )
+    n_true = result.true_positives + result.false_negatives
     click.echo(
         f"{table.name}: {_plural(len(table.records), 'record')}, "
         f"{_plural(len(set(table.truth.values())), 'true cluster')}, "
-        f"{_plural(true_pairs, 'true pair')}, {_plural(len(links), 'candidate pair')}"
+        f"{_plural(n_true, 'true pair')}, {_plural(scored, 'candidate pair')}"
     )
     click.echo(
         f"at match threshold {matcher.config.match_threshold:g}"
@@ -619,6 +1092,7 @@ def match_eval(
     if not quiet:
         _say(_describe(table))
         _say(f"{time.perf_counter() - start:.2f} s")
+    _exit_if_skipped([table])
 
 
 def commands() -> list[click.Command]:

@@ -63,7 +63,7 @@ __all__ = [
 
 REFINE_CAP: Final = 6.0
 """The optional fields (email, place of birth, school at 16, middle names) refine a find
-[ours, after DOMAIN section 5]: together they add or take off at most this many bits.
+[ours, see the rules page]: together they add or take off at most this many bits.
 They are not independent of the postcode and of each other (a family shares an email
 address, a place of birth, a school), so without a cap a sibling could score a match on
 household details alone. When the cap applies, :meth:`Comparison.explain` shows a row

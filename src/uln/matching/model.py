@@ -322,10 +322,14 @@ class MatchConfig:
             ...
         uln.errors.ConfigError: not valid TOML: Invalid value (at end of document)
         """
+        if not isinstance(text, str):
+            raise ConfigError(f"text: must be a str of TOML, not {type(text).__name__}")
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"not valid TOML: {exc}") from exc
+        except RecursionError:
+            raise ConfigError("not valid TOML: nested too deeply") from None
         return cls.from_dict(data, base=base)
 
     def to_toml(self) -> str:
@@ -344,11 +348,17 @@ class MatchConfig:
             text = p.read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"cannot read the configuration file: {exc.strerror}") from exc
+        except UnicodeDecodeError:
+            raise ConfigError(
+                f"{p.name}: the configuration file is not UTF-8 text (binary content?)"
+            ) from None
         if p.suffix.lower() == ".json":
             try:
                 data = json.loads(text)
             except ValueError as exc:
                 raise ConfigError(f"not valid JSON: {exc}") from exc
+            except RecursionError:
+                raise ConfigError("not valid JSON: nested too deeply") from None
             return cls.from_dict(data, base=base)
         return cls.from_toml(text, base=base)
 
@@ -402,11 +412,19 @@ def _probability(
     value = data.get(key, fallback)
     ok = isinstance(value, int | float) and not isinstance(value, bool)
     if ok:
-        v = float(value)
+        v = _float(value)
         ok = math.isfinite(v) and v > 0.0 and (v <= 1.0 if closed_top else v < 1.0)
     if not ok:
         raise ConfigError(f"{where}{key}: must be a number between 0 and 1")
     return float(value)
+
+
+def _float(value: float) -> float:
+    """``value`` as a float; an int too large for one is infinite (not OverflowError)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
 
 
 def _comparison(name: str, spec: Any) -> ComparisonConfig:
@@ -457,7 +475,7 @@ def _comparison(name: str, spec: Any) -> ComparisonConfig:
         if fixed is not None and (
             isinstance(fixed, bool)
             or not isinstance(fixed, int | float)
-            or not math.isfinite(fixed)
+            or not math.isfinite(_float(fixed))
         ):
             raise ConfigError(f"{here}.weight: must be a finite number of bits")
         levels.append(LevelConfig(str(level_name), m, u, None if fixed is None else float(fixed)))

@@ -18,7 +18,7 @@ __all__ = ["Comparison", "FieldComparison", "Link", "Match", "Outcome", "SearchR
 
 
 class Outcome(enum.Enum):
-    """The outcome of a search, with its LRS code as the value (DOMAIN section 5).
+    """The outcome of a search, with its LRS code as the value (see the rules page).
 
     >>> Outcome.POSSIBLE.code, Outcome("WSRC0001")
     ('WSRC0003', <Outcome.NO_MATCH: 'WSRC0001'>)

@@ -1,5 +1,6 @@
-"""Tools for testing code that uses :mod:`uln`: Hypothesis strategies, realistic
-perturbations of learners and contract test suites for registers.
+"""Tools for testing code that uses :mod:`uln`: Hypothesis strategies and realistic
+perturbations of learners (contract test suites for registers will come with the
+register, which is planned).
 
 Needs the ``testing`` extra (``pip install "uln[testing]"``).
 """
