@@ -242,9 +242,11 @@ def test_a_removed_records_slot_is_reused(
         index.add(key, row)
     # the lists grow only when no freed slot is left
     assert len(index._records) == len(index._ids) == max(most, len(index))
-    assert sorted(index) == sorted(index._slots) == sorted(dict(items + added).keys() - (
-        set(removed) - {k for k, _ in added}
-    ))
+    assert (
+        sorted(index)
+        == sorted(index._slots)
+        == sorted(dict(items + added).keys() - (set(removed) - {k for k, _ in added}))
+    )
     # the same operations give the same slots, so candidates come in the same order
     again = CandidateIndex.from_records(items)
     for key in removed:
@@ -276,8 +278,13 @@ def test_adding_and_removing_does_not_grow_the_index() -> None:
     assert [k for k, _ in index.candidates(row(3))] == list(range(1, 11))
 
 
-IDENTICAL = {"given_name": "Jo", "family_name": "Bloggs", "date_of_birth": "2001-02-03",
-             "gender": "F", "postcode": "CV4 9EE"}
+IDENTICAL = {
+    "given_name": "Jo",
+    "family_name": "Bloggs",
+    "date_of_birth": "2001-02-03",
+    "gender": "F",
+    "postcode": "CV4 9EE",
+}
 
 
 def test_an_exact_duplicate_is_found_in_over_full_blocks() -> None:

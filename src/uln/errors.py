@@ -22,6 +22,8 @@ so code written for the standard library keeps working::
      |    +-- MissingValue
      |    +-- InvalidRecord          (several fields at once: ``.problems``)
      +-- ConfigError (also ValueError)
+     +-- ArgumentError (also ValueError)      (an argument's value cannot be used)
+     +-- ArgumentTypeError (also TypeError)   (an argument of the wrong type)
      +-- BatchError                 (a whole batch file is unusable)
      +-- RegisterError
           +-- NotFound
@@ -50,6 +52,8 @@ import attrs
 
 __all__ = [
     "AgeOutOfRange",
+    "ArgumentError",
+    "ArgumentTypeError",
     "BatchError",
     "ConcurrencyError",
     "ConfigError",
@@ -74,6 +78,7 @@ __all__ = [
     "Problem",
     "RegisterError",
     "UlnError",
+    "UlnWarning",
     "ValidationError",
 ]
 
@@ -290,6 +295,41 @@ class InvalidRecord(ValidationError):
 
 class ConfigError(UlnError, ValueError):
     """A configuration (for instance a :class:`~uln.matching.MatchConfig`) is not valid."""
+
+
+class ArgumentError(UlnError, ValueError):
+    """An argument has a value the function cannot use; ``argument`` names it.
+
+    >>> print(ArgumentError("links", "a record id is not equal to itself (NaN)"))
+    links: a record id is not equal to itself (NaN)
+    """
+
+    def __init__(self, argument: str, rule: str) -> None:
+        self.argument = argument
+        self.rule = rule
+        super().__init__(f"{argument}: {rule}")
+
+
+class ArgumentTypeError(UlnError, TypeError):
+    """An argument is not of a type the function takes; ``argument`` names it.
+
+    The message names the argument and the types expected and given, never the value.
+
+    >>> print(ArgumentTypeError("records", "a mapping of id to record", []))
+    records: expected a mapping of id to record, not list
+    """
+
+    def __init__(self, argument: str, expected: str, given: object) -> None:
+        self.argument = argument
+        self.expected = expected
+        super().__init__(f"{argument}: expected {expected}, not {type(given).__name__}")
+
+
+class UlnWarning(UserWarning):
+    """Something was done, but not as asked: a fallback was taken (see the message).
+
+    Filter it with ``warnings.filterwarnings("ignore", category=UlnWarning)``.
+    """
 
 
 class BatchError(UlnError):

@@ -15,14 +15,44 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping
 from itertools import combinations
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final, Literal
 
 import attrs
+
+from uln.errors import ArgumentError, ArgumentTypeError
 
 if TYPE_CHECKING:
     from uln.matching.results import Link
 
-__all__ = ["Evaluation", "clusters", "evaluate", "pairs_of_clusters"]
+__all__ = [
+    "CLUSTER_METHODS",
+    "ClusterMethod",
+    "Evaluation",
+    "clusters",
+    "evaluate",
+    "pairs_of_clusters",
+]
+
+
+ClusterMethod = Literal["strict", "components"]
+
+CLUSTER_METHODS: Final[dict[str, str]] = {
+    "strict": "matched pairs joined strongest first, never joining two groups between "
+    "which a scored pair is not a match (the default)",
+    "components": "every record reachable through matched pairs (transitive closure)",
+}
+"""How :func:`clusters` groups matched pairs [ours].
+
+``components`` chains: A matches B and B matches C puts A and C together however
+clearly the two differ, so one record of sparse details (a name and a date of birth)
+that matches two siblings merges them, and a lenient (fitted) model joins true
+learners into giant clusters. ``strict`` is agglomerative clustering with the
+evidence against a merge: the matched pairs are taken strongest first (highest match
+weight; ties in the order given), and each joins the two groups of its records unless
+some pair across the two groups was scored and is not a match. Pairs never scored (no
+blocking key in common) do not count against a merge. A register must not merge two
+learners: when the evidence conflicts, ``strict`` keeps them apart for a person to
+check."""
 
 
 @attrs.frozen
@@ -90,6 +120,7 @@ def evaluate(
     true_pairs: Iterable[tuple[Hashable, Hashable]] | Mapping[Hashable, Hashable],
     *,
     use_clusters: bool = False,
+    method: ClusterMethod = "strict",
 ) -> Evaluation:
     """Compare links with the truth, pair by pair.
 
@@ -99,14 +130,18 @@ def evaluate(
             predictions, all of them count for pair completeness.
         true_pairs: pairs of ids of the same learner, or a mapping of record id to a
             true cluster id.
-        use_clusters: predict every pair within the :func:`clusters` of the matches
-            (transitive closure) instead of the matched pairs alone.
+        use_clusters: predict every pair within the :func:`clusters` of the links
+            instead of the matched pairs alone (cluster precision, recall and F1).
+        method: how the clusters are made (:data:`CLUSTER_METHODS`).
 
     >>> from uln.matching.results import Link
     >>> links = [Link(1, 2, 0.99, 7.0, True), Link(2, 3, 0.99, 7.0, True)]
     >>> evaluate(links, {1: "x", 2: "x", 3: "x"}).recall
     0.6666666666666666
     >>> evaluate(links, {1: "x", 2: "x", 3: "x"}, use_clusters=True).recall
+    1.0
+    >>> evaluate(links + [Link(1, 3, 0.3, -1.0, False)], {1: "x", 2: "x", 3: "x"},
+    ...          use_clusters=True, method="components").recall
     1.0
     """
     links = list(links)
@@ -115,7 +150,7 @@ def evaluate(
     else:
         truth = {_key(a, b) for a, b in true_pairs if a != b}
     if use_clusters:
-        predicted = pairs_of_clusters(clusters(links))
+        predicted = pairs_of_clusters(clusters(links, method=method))
     else:
         predicted = {_key(x.left_id, x.right_id) for x in links if x.is_match}
     scored = {_key(x.left_id, x.right_id) for x in links}
@@ -128,25 +163,90 @@ def evaluate(
     )
 
 
-def clusters(links: Iterable[Link], *, include_all: bool = False) -> list[list[Hashable]]:
-    """Group the matched records: the connected components of the links with ``is_match``.
+def clusters(
+    links: Iterable[Link], *, include_all: bool = False, method: ClusterMethod = "strict"
+) -> list[list[Hashable]]:
+    """Group the matched records into learners (see :data:`CLUSTER_METHODS`).
 
     Args:
-        links: scored pairs.
+        links: scored pairs (all of them: the pairs that are not matches are the evidence
+            against joining two groups).
         include_all: also return, as clusters of one, records that appear only in
             links that are not matches.
+        method: ``"strict"`` (never joins two records through a chain of matches when a
+            pair across was scored as not a match) or ``"components"`` (the connected
+            components of the matched pairs, as before).
 
     Returns:
         Clusters in the order their first record appears, each in order of appearance.
 
+    Raises:
+        ArgumentTypeError: an id is not hashable, or ``links`` are not links.
+        ArgumentError: an id is not equal to itself (a float NaN), or ``method`` is unknown.
+
     >>> from uln.matching.results import Link
     >>> clusters([Link(1, 2, 0.99, 7.0, True), Link(3, 4, 0.2, -2.0, False)], include_all=True)
     [[1, 2], [3], [4]]
-    """
-    parent: dict[Hashable, Hashable] = {}
-    order: dict[Hashable, int] = {}
 
-    def find(x: Hashable) -> Hashable:
+    Two siblings (1 and 3, scored as not a match) that each match a sparse record (2):
+
+    >>> links = [Link(1, 2, 0.99, 7.0, True), Link(2, 3, 0.98, 6.0, True),
+    ...          Link(1, 3, 0.5, 0.0, False)]
+    >>> clusters(links), clusters(links, method="components")
+    ([[1, 2], [3]], [[1, 2, 3]])
+    """
+    if method not in CLUSTER_METHODS:
+        raise ArgumentError("method", f"must be one of {', '.join(CLUSTER_METHODS)}")
+    order: dict[Hashable, int] = {}
+    ids: list[Hashable] = []
+
+    def number(x: Hashable) -> int:
+        try:
+            n = order.get(x)
+        except TypeError:
+            raise ArgumentTypeError("links", "hashable record ids", x) from None
+        if n is None:
+            if x != x:  # a NaN would never be found again: refused
+                raise ArgumentError("links", "a record id is not equal to itself (a NaN)")
+            n = order[x] = len(ids)
+            ids.append(x)
+        return n
+
+    matched: list[tuple[float, int, int, int]] = []  # (-weight, position, a, b)
+    refuted: list[tuple[Hashable, Hashable]] = []
+    matching: set[int] = set()  # records in a matched pair
+    strict = method == "strict"
+    for position, link in enumerate(links):
+        try:
+            left, right, is_match = link.left_id, link.right_id, link.is_match
+        except AttributeError:
+            raise ArgumentTypeError("links", "Link objects", link) from None
+        if is_match:
+            a, b = number(left), number(right)
+            matching.add(a)
+            matching.add(b)
+            if a != b:
+                matched.append((-float(link.match_weight) if strict else 0.0, position, a, b))
+        else:
+            if include_all:
+                number(left), number(right)
+            if strict:
+                refuted.append((left, right))  # counted below, if both records are numbered
+    if strict:
+        matched.sort()
+    parent = list(range(len(ids)))
+    members: list[list[int]] = [[n] for n in range(len(ids))]
+    against: list[set[int]] = [set() for _ in ids]  # records known not to match a group's
+    for left, right in refuted:
+        try:
+            x, y = order.get(left), order.get(right)
+        except TypeError:
+            raise ArgumentTypeError("links", "hashable record ids", left) from None
+        if x is not None and y is not None and x != y:
+            against[x].add(y)
+            against[y].add(x)
+
+    def find(x: int) -> int:
         root = x
         while parent[root] != root:
             root = parent[root]
@@ -154,24 +254,25 @@ def clusters(links: Iterable[Link], *, include_all: bool = False) -> list[list[H
             parent[x], x = root, parent[x]
         return root
 
-    def seen(x: Hashable) -> None:
-        if x not in parent:
-            parent[x] = x
-            order[x] = len(order)
-
-    for link in links:
-        if not (link.is_match or include_all):
+    for _, _, a, b in matched:
+        ra, rb = find(a), find(b)
+        if ra == rb:
             continue
-        seen(link.left_id)
-        seen(link.right_id)
-        if link.is_match:
-            ra, rb = find(link.left_id), find(link.right_id)
-            if ra != rb:
-                if order[ra] < order[rb]:
-                    parent[rb] = ra
-                else:
-                    parent[ra] = rb
-    groups: dict[Hashable, list[Hashable]] = defaultdict(list)
-    for x in sorted(parent, key=order.__getitem__):
-        groups[find(x)].append(x)
-    return sorted(groups.values(), key=lambda g: order[g[0]])
+        if strict:
+            small, large = (ra, rb) if len(members[ra]) <= len(members[rb]) else (rb, ra)
+            if not against[large].isdisjoint(members[small]):
+                continue  # a pair across the two groups is not a match
+        keep, gone = (ra, rb) if ra < rb else (rb, ra)  # the earlier record is the root
+        parent[gone] = keep
+        if len(members[keep]) < len(members[gone]):
+            members[keep], members[gone] = members[gone], members[keep]
+            against[keep], against[gone] = against[gone], against[keep]
+        members[keep].extend(members[gone])
+        against[keep] |= against[gone]
+        members[gone] = []
+        against[gone] = set()
+    groups: dict[int, list[Hashable]] = defaultdict(list)
+    for n, record in enumerate(ids):
+        if include_all or n in matching:
+            groups[find(n)].append(record)
+    return list(groups.values())
