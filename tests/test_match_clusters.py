@@ -146,4 +146,5 @@ def test_ids_and_links_of_the_wrong_type_are_refused() -> None:
         clusters([(1, 2)])  # type: ignore[list-item]
     with pytest.raises(ArgumentError, match="method: must be one of strict, components"):
         clusters([], method="closure")  # type: ignore[arg-type]
-    assert issubclass(ArgumentTypeError, TypeError) and issubclass(ArgumentError, ValueError)
+    assert issubclass(ArgumentTypeError, TypeError)
+    assert issubclass(ArgumentError, ValueError)

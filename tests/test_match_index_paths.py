@@ -296,14 +296,16 @@ def test_an_exact_duplicate_is_found_in_over_full_blocks() -> None:
     assert [key for key, _ in index.candidates(IDENTICAL)] == ["copy"]
     result = MATCHER.search(IDENTICAL, index)
     assert result.outcome.name == "EXACT"
-    assert result.best is not None and result.best.id == "copy"
+    assert result.best is not None
+    assert result.best.id == "copy"
 
 
 def test_1001_identical_records_are_found_and_linked() -> None:
     rows = {n: dict(IDENTICAL) for n in range(1_001)}
     index = CandidateIndex.from_records(rows)
     result = MATCHER.search(IDENTICAL, index)
-    assert result.outcome.name == "TOO_MANY" and result.found == 1_001
+    assert result.outcome.name == "TOO_MANY"
+    assert result.found == 1_001
     # deduplication: a star around the first record (1,000 links, not 500,500), all of
     # them matches, which clusters join into one learner
     links = MATCHER.dedupe(rows)

@@ -28,10 +28,10 @@ from __future__ import annotations
 import gc
 import sys
 from array import array
-from heapq import heappop, heappush
 from bisect import bisect_left, bisect_right
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from heapq import heappop, heappush
 from typing import Any, Final, Protocol, runtime_checkable
 
 import attrs
