@@ -142,19 +142,19 @@ def test_wrong_typed_arguments_raise_our_error_naming_the_argument() -> None:
     matcher = Matcher()
     row = {"given_name": "Jo"}
     with pytest.raises(
-        ArgumentTypeError, match="^records: expected a mapping of id to record, not list$"
+        ArgumentTypeError, match=r"^records: expected a mapping of id to record, not list$"
     ):
         matcher.dedupe([row])  # type: ignore[arg-type]
-    with pytest.raises(ArgumentTypeError, match="^records: "):
+    with pytest.raises(ArgumentTypeError, match=r"^records: "):
         matcher.iter_dedupe([row])  # type: ignore[arg-type]  # at once, not at next()
     with pytest.raises(
-        ArgumentTypeError, match="^left: expected a mapping of id to record, not list$"
+        ArgumentTypeError, match=r"^left: expected a mapping of id to record, not list$"
     ):
         matcher.link([row], {})  # type: ignore[arg-type]
-    with pytest.raises(ArgumentTypeError, match="^right: .* not tuple$"):
+    with pytest.raises(ArgumentTypeError, match=r"^right: .* not tuple$"):
         matcher.iter_link({}, (row,))  # type: ignore[arg-type]
     with pytest.raises(
-        ArgumentTypeError, match="^candidates: expected a CandidateSource or a mapping"
+        ArgumentTypeError, match=r"^candidates: expected a CandidateSource or a mapping"
     ):
         matcher.search(row, [row])  # type: ignore[arg-type]
     with pytest.raises(TypeError):  # still a TypeError for code that catches that

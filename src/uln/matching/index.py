@@ -28,7 +28,7 @@ from __future__ import annotations
 import gc
 import sys
 from array import array
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from heapq import heappop, heappush
@@ -404,24 +404,24 @@ class CandidateIndex:
         # what each record's search found after it, sorted, in compact arrays (a few
         # hundred bytes a record): the later records look themselves up there
         found_after: dict[int, array[int]] = {}
+        candidate_slots = self._candidate_slots
         for slot, record in enumerate(records):
             if record is None:
                 continue
-            found = sorted(self._candidate_slots(record, star=slot))
-            found_after[slot] = array("i", found[bisect_right(found, slot) :])
+            found = sorted(candidate_slots(record, None, slot))
+            cut = bisect_left(found, slot)
+            later = found[cut + 1 :] if cut < len(found) and found[cut] == slot else found[cut:]
+            found_after[slot] = array("i", later)
             out = []
-            for other in found:
-                candidate = records[other]
-                if candidate is None or other == slot:
+            for other in found[:cut]:
+                # already paired when the other record was searched, if it found this one
+                after = found_after[other]
+                at = bisect_left(after, slot)
+                if at < len(after) and after[at] == slot:
                     continue
-                if other < slot:
-                    # already paired when the other record was searched, if it found this one
-                    after = found_after[other]
-                    at = bisect_left(after, slot)
-                    if at < len(after) and after[at] == slot:
-                        continue
-                out.append((ids[other], candidate))
-            yield ids[slot], record, out
+                out.append((ids[other], records[other]))
+            out += [(ids[other], records[other]) for other in later]
+            yield ids[slot], record, out  # type: ignore[misc]  # blocks hold live slots only
 
     def pair_completeness(
         self, true_pairs: Iterable[tuple[Hashable, Hashable]]
