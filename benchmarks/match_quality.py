@@ -124,7 +124,8 @@ def run(
             if target
             else f"   links:    {result}"
         )
-        print(f"   clusters: {closed}")
+        chained = evaluate(links, pairs, use_clusters=True, method="components")
+        print(f"   clusters: {closed}  [components (chaining): F1 {chained.f1:.4f}]")
         print(
             f"   EXACT precision {precision:.4f} over {exact:,} exact of "
             f"{sum(outcomes.values()):,} searches [target >= {EXACT_TARGET}]  {outcomes}"

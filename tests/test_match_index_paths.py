@@ -77,8 +77,9 @@ def test_bulk_build_is_adding_one_at_a_time(items: list[tuple[int, Any]], limit:
     assert _state(bulk) == _state(one)
 
 
-def _found(index: CandidateIndex, record: MatchRecord) -> set[int]:
-    # the plain definition of the blocks a search looks in
+def _found(index: CandidateIndex, record: MatchRecord, star: int | None = None) -> set[int]:
+    # the plain definition of the blocks a search looks in (star: the record's slot, for
+    # deduplication, where an over-full exact block is a star around its first record)
     found: set[int] = set()
     for text in query_keys(record):
         block = index._blocks.get(hash(text))
@@ -94,7 +95,12 @@ def _found(index: CandidateIndex, record: MatchRecord) -> set[int]:
         )
         if kind in _COARSE and not stands_in:
             cap = COARSE_BLOCK
-        if len(slots) == 1 or len(slots) <= cap:
+        if kind == "X":
+            if star is None or len(slots) <= cap or min(slots) == star:
+                found.update(slots)
+            else:
+                found.add(min(slots))
+        elif len(slots) == 1 or len(slots) <= cap:
             found.update(slots)
     return found
 
@@ -121,7 +127,7 @@ def test_candidates_and_pairs_are_the_plain_definitions(
     for _, row in items:
         expected = [index._ids[s] for s in sorted(_found(index, match_record(row)))]
         assert [k for k, _ in index.candidates(row)] == expected
-    found = {slot: _found(index, record) for slot, _, record in live}
+    found = {slot: _found(index, record, star=slot) for slot, _, record in live}
     seen = []
     for (slot, key, record), (key_2, record_2, out) in zip(live, index.pairs(), strict=True):
         assert (key, record) == (key_2, record_2)
@@ -217,3 +223,100 @@ def test_match_record_builds_fields_in_order() -> None:
     assert record.given.key == "JO"
     assert [p.key for p in record.previous] == ["SMITH"]
     assert record.gender == 2
+
+
+# -- freed slots, exact duplicates in over-full blocks ------------------------------------
+
+
+@given(keyed_rows, st.lists(st.integers(0, 30), max_size=10), keyed_rows)
+@settings(max_examples=100, deadline=None)
+def test_a_removed_records_slot_is_reused(
+    items: list[tuple[int, Any]], removed: list[int], added: list[tuple[int, Any]]
+) -> None:
+    index = CandidateIndex.from_records(items)
+    for key in removed:
+        if key in index:
+            index.remove(key)
+    most = len(index._records)
+    for key, row in added:
+        index.add(key, row)
+    # the lists grow only when no freed slot is left
+    assert len(index._records) == len(index._ids) == max(most, len(index))
+    assert (
+        sorted(index)
+        == sorted(index._slots)
+        == sorted(dict(items + added).keys() - (set(removed) - {k for k, _ in added}))
+    )
+    # the same operations give the same slots, so candidates come in the same order
+    again = CandidateIndex.from_records(items)
+    for key in removed:
+        if key in again:
+            again.remove(key)
+    for key, row in added:
+        again.add(key, row)
+    assert _state(again) == _state(index)
+    for _, row in added:
+        assert [k for k, _ in again.candidates(row)] == [k for k, _ in index.candidates(row)]
+
+
+def test_adding_and_removing_does_not_grow_the_index() -> None:
+    def row(n: int) -> dict[str, str]:
+        return {"given_name": "Sam", "family_name": "Smith", "date_of_birth": f"2001-02-{n:02d}"}
+
+    index = CandidateIndex.from_records({n: row(n) for n in range(1, 11)})
+
+    def size() -> tuple[int, int, int]:
+        filed = sum(len(b) if isinstance(b, list) else 1 for b in index._blocks.values())
+        return len(index._records), len(index._ids), filed
+
+    before = size()
+    for n in range(2_000):
+        index.add(("new", n), row(n % 28 + 1))
+        index.remove(("new", n))
+    assert len(index) == 10
+    assert size() == (before[0] + 1, before[1] + 1, before[2])
+    assert [k for k, _ in index.candidates(row(3))] == list(range(1, 11))
+
+
+IDENTICAL = {
+    "given_name": "Jo",
+    "family_name": "Bloggs",
+    "date_of_birth": "2001-02-03",
+    "gender": "F",
+    "postcode": "CV4 9EE",
+}
+
+
+def test_an_exact_duplicate_is_found_in_over_full_blocks() -> None:
+    # 1,200 learners share the name, date of birth and postcode of the query (every block
+    # of the query is over-full) but not its gender; one record is an exact copy
+    rows: dict[Any, Any] = {n: {**IDENTICAL, "gender": "M"} for n in range(1_200)}
+    rows["copy"] = dict(IDENTICAL)
+    index = CandidateIndex.from_records(rows)
+    assert [key for key, _ in index.candidates(IDENTICAL)] == ["copy"]
+    result = MATCHER.search(IDENTICAL, index)
+    assert result.outcome.name == "EXACT"
+    assert result.best is not None
+    assert result.best.id == "copy"
+
+
+def test_1001_identical_records_are_found_and_linked() -> None:
+    rows = {n: dict(IDENTICAL) for n in range(1_001)}
+    index = CandidateIndex.from_records(rows)
+    result = MATCHER.search(IDENTICAL, index)
+    assert result.outcome.name == "TOO_MANY"
+    assert result.found == 1_001
+    # deduplication: a star around the first record (1,000 links, not 500,500), all of
+    # them matches, which clusters join into one learner
+    links = MATCHER.dedupe(rows)
+    assert [(x.left_id, x.right_id) for x in links] == [(0, n) for n in range(1, 1_001)]
+    assert all(x.is_match for x in links)
+    from uln.matching import clusters
+
+    assert clusters(links) == [list(range(1_001))]
+    # a group within the block limit gives every pair, as before
+    small = MATCHER.dedupe({n: dict(IDENTICAL) for n in range(5)})
+    assert len(small) == 10
+    # linking finds every copy on the other side
+    linked = MATCHER.link({"a": IDENTICAL}, rows)
+    assert len(linked) == 1_001

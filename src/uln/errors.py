@@ -22,7 +22,9 @@ so code written for the standard library keeps working::
      |    +-- MissingValue
      |    +-- InvalidRecord          (several fields at once: ``.problems``)
      +-- ConfigError (also ValueError)
-     +-- InvalidArgument (also TypeError: an argument of the wrong type)
+     +-- ArgumentError (also ValueError)      (an argument's value cannot be used)
+     +-- InvalidArgument (also TypeError)     (an argument of the wrong type)
+     |    +-- ArgumentTypeError                (the same, with .argument and .expected)
      +-- BatchError                 (a whole batch file is unusable)
      +-- OutputError (also OSError: a file could not be written)
      +-- RegisterError
@@ -52,6 +54,8 @@ import attrs
 
 __all__ = [
     "AgeOutOfRange",
+    "ArgumentError",
+    "ArgumentTypeError",
     "BatchError",
     "ConcurrencyError",
     "ConfigError",
@@ -77,6 +81,7 @@ __all__ = [
     "Problem",
     "RegisterError",
     "UlnError",
+    "UlnWarning",
     "ValidationError",
 ]
 
@@ -303,6 +308,41 @@ class InvalidArgument(UlnError, TypeError):
     Traceback (most recent call last):
         ...
     uln.errors.InvalidArgument: Demographics.from_raw: raw must be a mapping of field ..., not list
+    """
+
+
+class ArgumentError(UlnError, ValueError):
+    """An argument has a value the function cannot use; ``argument`` names it.
+
+    >>> print(ArgumentError("links", "a record id is not equal to itself (NaN)"))
+    links: a record id is not equal to itself (NaN)
+    """
+
+    def __init__(self, argument: str, rule: str) -> None:
+        self.argument = argument
+        self.rule = rule
+        super().__init__(f"{argument}: {rule}")
+
+
+class ArgumentTypeError(InvalidArgument):
+    """An argument is not of a type the function takes; ``argument`` names it.
+
+    The message names the argument and the types expected and given, never the value.
+
+    >>> print(ArgumentTypeError("records", "a mapping of id to record", []))
+    records: expected a mapping of id to record, not list
+    """
+
+    def __init__(self, argument: str, expected: str, given: object) -> None:
+        self.argument = argument
+        self.expected = expected
+        super().__init__(f"{argument}: expected {expected}, not {type(given).__name__}")
+
+
+class UlnWarning(UserWarning):
+    """Something was done, but not as asked: a fallback was taken (see the message).
+
+    Filter it with ``warnings.filterwarnings("ignore", category=UlnWarning)``.
     """
 
 

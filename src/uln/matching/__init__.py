@@ -25,7 +25,13 @@ from __future__ import annotations
 
 from uln.matching._keys import query_keys, record_keys
 from uln.matching.compare import LEVELS, RULES
-from uln.matching.evaluate import Evaluation, clusters, evaluate, pairs_of_clusters
+from uln.matching.evaluate import (
+    CLUSTER_METHODS,
+    Evaluation,
+    clusters,
+    evaluate,
+    pairs_of_clusters,
+)
 from uln.matching.frequencies import TF_RULES, TermFrequencies
 from uln.matching.index import (
     BLOCKING_KEYS,
@@ -41,6 +47,7 @@ from uln.matching.results import Comparison, FieldComparison, Link, Match, Outco
 
 __all__ = [
     "BLOCKING_KEYS",
+    "CLUSTER_METHODS",
     "LEVELS",
     "REFINE_CAP",
     "RULES",

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 import random
+import warnings
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
+from uln.errors import UlnWarning
 from uln.matching.compare import MISSING
 from uln.matching.model import LevelConfig
 from uln.matching.normalise import MatchRecord, match_record
@@ -38,7 +40,7 @@ def fit(
     left = [match_record(row) for row in records.values()]
     right = [match_record(row) for row in other.values()] if other is not None else left
     if not left or not right or (other is None and len(left) < 2):
-        return type(matcher)(matcher.config)
+        return _unchanged(matcher, "fewer than two records to learn from")
     config = matcher.config
     names = matcher._names
     u_counts: dict[str, Counter[str]] = {name: Counter() for name in names}
@@ -111,7 +113,45 @@ def fit(
         if share > 0 and total > 0:
             prior = min(max(lam * count / share / total, 1e-9), 0.5)
             config = config.evolve(prior=prior)
-    return type(matcher)(config)
+    fitted = type(matcher)(config)
+    problem = _implausible(matcher, fitted, left)
+    if problem:
+        return _unchanged(matcher, problem)
+    return fitted
+
+
+_SAMPLE: Final = 200  # records whose comparison with themselves checks a fitted model
+
+
+def _implausible(matcher: Matcher, fitted: Matcher, records: Sequence[MatchRecord]) -> str:
+    """Why a fitted model cannot be right ('' if it can).
+
+    Estimates from records that are too few or too alike (every random pair agreeing)
+    give agreement no weight: such a model would score two identical records as
+    different learners. A fitted model must give the best level of every comparison
+    positive weight (``m > u``), and must still match each of a sample of records with
+    itself whenever the current configuration does.
+    """
+    for name, comparison in fitted.config.comparisons.items():
+        best = comparison.levels[0]
+        if best.weight <= 0:
+            return f"agreeing on {name} would count against a match (m <= u)"
+    step = max(1, len(records) // _SAMPLE)
+    for record in records[::step]:
+        if matcher.compare(record, record).is_match and not fitted.compare(record, record).is_match:
+            return "two identical records would not be a match"
+    return ""
+
+
+def _unchanged(matcher: Matcher, reason: str) -> Matcher:
+    warnings.warn(
+        UlnWarning(
+            f"fit: {reason}; the records are too few or too alike to learn from "
+            "(thousands of varied records are needed): the configuration is kept unchanged"
+        ),
+        stacklevel=4,
+    )
+    return type(matcher)(matcher.config)
 
 
 def _pairs_sharing(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from uln.matching.normalise import DateInfo, MatchRecord
 
-__all__ = ["query_keys", "record_keys", "swapped_digits"]
+__all__ = ["exact_key", "query_keys", "record_keys", "swapped_digits"]
 
 
 def record_keys(r: MatchRecord) -> list[str]:
@@ -19,7 +19,24 @@ def record_keys(r: MatchRecord) -> list[str]:
     keys = _keys(r)
     if r.family is not None:
         keys.append(f"K{r.family.code}")
+    exact = exact_key(r)
+    if exact is not None:
+        keys.append(exact)
     return keys
+
+
+def exact_key(r: MatchRecord) -> str | None:
+    """The key of an exact duplicate (X): the prepared given name, family name, date of
+    birth, gender and postcode, for a record with both names and a date of birth.
+
+    Records with the same exact key are the same details typed again; their block is
+    searched whatever its size, so that an exact duplicate is always found.
+    """
+    given, family, dob = r.given, r.family, r.dob
+    if given is None or family is None or dob is None:
+        return None
+    postcode = "" if r.postcode is None else r.postcode.unit
+    return f"X{given.key}|{family.key}|{dob.digits}|{r.gender}|{postcode}"
 
 
 def _keys(r: MatchRecord) -> list[str]:
@@ -67,6 +84,9 @@ def query_keys(r: MatchRecord) -> list[str]:
     """
     given, family, dob = r.given, r.family, r.dob
     keys = _keys(r)
+    exact = exact_key(r)
+    if exact is not None:
+        keys.append(exact)
     if family is not None and (dob is None or r.postcode is None):
         keys.append(f"K{family.code}")
     if given is not None and family is not None:

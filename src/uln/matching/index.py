@@ -26,10 +26,12 @@ compact prepared form; records can be added and removed one at a time.
 from __future__ import annotations
 
 import gc
+import sys
 from array import array
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from heapq import heappop, heappush
 from typing import Any, Final, Protocol, runtime_checkable
 
 import attrs
@@ -55,13 +57,17 @@ BLOCKING_KEYS: Final[dict[str, str]] = {
     "U": "postcode alone (coarse)",
     "K": "family name (phonetic) alone (coarse; searched for a record lacking a date of birth "
     "or a postcode)",
+    "X": "given name, family name, date of birth, gender and postcode exactly (exact "
+    "duplicates; searched whatever the size of its block)",
 }
 """The blocking keys every record is filed under [ours]. A search also looks under
 variants: given and family names swapped (F, N), each previous family name in place of
 the family name (F, D, N), and day and month swapped (D, G). Coarse keys are searched
 only while their block is small (:data:`COARSE_BLOCK`), or up to :data:`MAX_BLOCK` for
 a record that lacks the name they stand in for (B without a given or family name, S
-without a given name, H without a family name)."""
+without a given name, H without a family name). The exact key X has no limit: an exact
+duplicate is found however many records share the other keys (1,001 copies of one
+learner fill every other block past :data:`MAX_BLOCK`)."""
 
 COARSE_BLOCK: Final = 30
 """Coarse blocks (B, S, H, U, K) with more records than this are not searched [ours]."""
@@ -70,10 +76,13 @@ MAX_BLOCK: Final = 1_000
 """Blocks with more records than this are not searched (a key shared by too many) [ours]."""
 
 _COARSE: Final = frozenset("BSHUK")
+_EXACT: Final = "X"
+_NO_LIMIT: Final = sys.maxsize
 
 
 def _coarse_caps(no_given: bool, no_family: bool, limit: int) -> dict[str, int]:
     caps = dict.fromkeys(_COARSE, COARSE_BLOCK)
+    caps[_EXACT] = _NO_LIMIT
     # a coarse key stands in for a missing name: searched up to the limit of other keys
     if no_given or no_family:
         caps["B"] = limit
@@ -89,7 +98,8 @@ def block_limit(record: MatchRecord, key: str, *, max_block: int = MAX_BLOCK) ->
 
     ``key`` is one of :func:`~uln.matching.query_keys` of ``record``; a block holding
     more records than this is skipped (:data:`COARSE_BLOCK` for coarse keys, unless they
-    stand in for a missing name; :data:`MAX_BLOCK` otherwise). A candidate source kept
+    stand in for a missing name; :data:`MAX_BLOCK` otherwise; no limit, ``sys.maxsize``,
+    for the exact key X). A candidate source kept
     elsewhere (an SQL table of keys) applies the same rule to find the same candidates
     as a :class:`CandidateIndex`.
 
@@ -98,6 +108,8 @@ def block_limit(record: MatchRecord, key: str, *, max_block: int = MAX_BLOCK) ->
     ...                   "date_of_birth": "2001-02-03"})
     >>> print(sorted({k[0]: block_limit(r, k) for k in query_keys(r)}.items())[:3])
     [('B', 30), ('D', 1000), ('F', 1000)]
+    >>> block_limit(r, "XJO|BLOGGS|20010203|0|") == sys.maxsize
+    True
     """
     caps = _coarse_caps(record.given is None, record.family is None, max_block)
     return caps.get(key[:1], max_block)
@@ -186,6 +198,7 @@ class CandidateIndex:
         self._ids: list[Hashable] = []
         self._records: list[MatchRecord | None] = []
         self._slots: dict[Hashable, int] = {}
+        self._free: list[int] = []  # slots of removed records, a heap: the lowest reused first
         self._blocks: dict[int, int | list[int]] = {}
         # the largest block searched for each kind of coarse key (others: max_block), by
         # whether the record lacks a given name and whether it lacks a family name
@@ -240,10 +253,16 @@ class CandidateIndex:
         self._file(key, record)
 
     def _file(self, key: Hashable, record: MatchRecord) -> None:
-        # file a new record under its blocking keys (its term frequencies are counted)
-        slot = len(self._records)
-        self._records.append(record)
-        self._ids.append(key)
+        # file a new record under its blocking keys (its term frequencies are counted), in
+        # the lowest free slot (a removed record's) or a new one at the end
+        if self._free:
+            slot = heappop(self._free)
+            self._records[slot] = record
+            self._ids[slot] = key
+        else:
+            slot = len(self._records)
+            self._records.append(record)
+            self._ids.append(key)
         self._slots[key] = slot
         blocks = self._blocks
         for text in _record_keys(record):
@@ -254,9 +273,15 @@ class CandidateIndex:
                 continue  # a new block (or the same key twice)
             if isinstance(current, int):
                 if current != slot:
-                    blocks[block_key] = [current, slot]
+                    blocks[block_key] = [current, slot] if current < slot else [slot, current]
             elif current[-1] != slot:
-                current.append(slot)
+                # in slot order (a reused slot may be lower than the block's last)
+                if current[-1] < slot:
+                    current.append(slot)
+                else:
+                    at = bisect_left(current, slot)
+                    if current[at] != slot:
+                        current.insert(at, slot)
 
     def _add_rows(self, items: Iterable[tuple[Any, Any]]) -> None:
         # add() for many rows: the name counts are added up once at the end
@@ -290,11 +315,18 @@ class CandidateIndex:
             count()
 
     def remove(self, key: Hashable) -> None:
-        """Remove the record filed under ``key`` (``KeyError`` if none)."""
+        """Remove the record filed under ``key`` (``KeyError`` if none).
+
+        Its slot is freed for the next record added, so an index that records come and go
+        from does not grow: adding and removing a record a million times leaves it the
+        size it was (as large as the most records it ever held at once).
+        """
         slot = self._slots.pop(key)
         record = self._records[slot]
         assert record is not None
         self._records[slot] = None
+        self._ids[slot] = None
+        heappush(self._free, slot)
         self.frequencies.add(record, -1)
         blocks = self._blocks
         for text in set(_record_keys(record)):
@@ -303,11 +335,16 @@ class CandidateIndex:
             if isinstance(current, int):
                 del blocks[block_key]
             elif current is not None:
-                current.remove(slot)
+                del current[bisect_left(current, slot)]
                 if len(current) == 1:
                     blocks[block_key] = current[0]
 
-    def _candidate_slots(self, record: MatchRecord, used: set[int] | None = None) -> set[int]:
+    def _candidate_slots(
+        self, record: MatchRecord, used: set[int] | None = None, star: int | None = None
+    ) -> set[int]:
+        # star: the record's own slot, for deduplication; an exact block (X) larger than
+        # max_block is then searched as a star: its first record finds all the others,
+        # every other record finds the first only
         get = self._blocks.get
         found: set[int] = set()
         limit = self.max_block
@@ -320,7 +357,13 @@ class CandidateIndex:
             if isinstance(current, int):
                 found.add(current)
             elif len(current) <= caps(text[0], limit):
-                found.update(current)
+                if star is not None and text[0] == _EXACT and len(current) > limit:
+                    if current[0] == star:
+                        found.update(current)
+                    else:
+                        found.add(current[0])
+                else:
+                    found.update(current)
             else:
                 continue
             if used is not None:
@@ -338,7 +381,12 @@ class CandidateIndex:
         ]
 
     def slots(self) -> Iterator[tuple[int, Hashable, MatchRecord]]:
-        """Every record as ``(slot, id, record)``, in the order they were added."""
+        """Every record as ``(slot, id, record)``, in slot order.
+
+        Slots are given in the order records are added; a record added after a removal
+        takes the lowest slot freed. The order is the same whenever the same records are
+        added and removed in the same order.
+        """
         for slot, record in enumerate(self._records):
             if record is not None:
                 yield slot, self._ids[slot], record
@@ -346,31 +394,34 @@ class CandidateIndex:
     def pairs(self) -> Iterator[tuple[Hashable, MatchRecord, list[tuple[Hashable, MatchRecord]]]]:
         """Every record with its candidates, each candidate pair once (for deduplication).
 
-        Yields ``(id, record, [(other id, other record), ...])`` in the order the records
-        were added.
+        Yields ``(id, record, [(other id, other record), ...])`` in slot order
+        (:meth:`slots`). An exact block (X) of more than ``max_block`` records gives a
+        star rather than every pair within it: its first record paired with each of
+        the others (1,001 copies of one learner: 1,000 pairs, not 500,500), which
+        :func:`~uln.matching.clusters` joins into one cluster.
         """
         records, ids = self._records, self._ids
         # what each record's search found after it, sorted, in compact arrays (a few
         # hundred bytes a record): the later records look themselves up there
         found_after: dict[int, array[int]] = {}
+        candidate_slots = self._candidate_slots
         for slot, record in enumerate(records):
             if record is None:
                 continue
-            found = sorted(self._candidate_slots(record))
-            found_after[slot] = array("i", found[bisect_right(found, slot) :])
+            found = sorted(candidate_slots(record, None, slot))
+            cut = bisect_left(found, slot)
+            later = found[cut + 1 :] if cut < len(found) and found[cut] == slot else found[cut:]
+            found_after[slot] = array("i", later)
             out = []
-            for other in found:
-                candidate = records[other]
-                if candidate is None or other == slot:
+            for other in found[:cut]:
+                # already paired when the other record was searched, if it found this one
+                after = found_after[other]
+                at = bisect_left(after, slot)
+                if at < len(after) and after[at] == slot:
                     continue
-                if other < slot:
-                    # already paired when the other record was searched, if it found this one
-                    after = found_after[other]
-                    at = bisect_left(after, slot)
-                    if at < len(after) and after[at] == slot:
-                        continue
-                out.append((ids[other], candidate))
-            yield ids[slot], record, out
+                out.append((ids[other], records[other]))
+            out += [(ids[other], records[other]) for other in later]
+            yield ids[slot], record, out  # type: ignore[misc]  # blocks hold live slots only
 
     def pair_completeness(
         self, true_pairs: Iterable[tuple[Hashable, Hashable]]

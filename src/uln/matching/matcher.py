@@ -23,10 +23,12 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from itertools import islice
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from uln.errors import ArgumentTypeError
 from uln.matching.compare import (
     LEVELS,
     MISSING,
@@ -434,6 +436,9 @@ class Matcher:
             ``max_possible`` are at or above ``possible_threshold``; ``TOO_MANY``
             (WSRC0002) when more are; ``NO_MATCH`` (WSRC0001) otherwise.
 
+        Raises:
+            ArgumentTypeError: ``candidates`` is neither a mapping nor a candidate source.
+
         >>> Matcher().search({"given_name": "Jo"}, {}).outcome
         <Outcome.NO_MATCH: 'WSRC0001'>
         """
@@ -445,6 +450,10 @@ class Matcher:
         if isinstance(candidates, Mapping):
             tf = None
             pool = [(key, match_record(row)) for key, row in candidates.items()]
+        elif not hasattr(candidates, "candidates") or not hasattr(candidates, "frequencies"):
+            raise ArgumentTypeError(
+                "candidates", "a CandidateSource or a mapping of id to record", candidates
+            )
         else:
             tf = candidates.frequencies
             pool = candidates.candidates(q)
@@ -517,13 +526,34 @@ class Matcher:
 
         Yields:
             Links ordered by left record (in the order given), then best first, as they
-            are found: the pairs are never all held in memory.
+            are found: the pairs are never all held in memory. A left record finds
+            every exact duplicate on the right (same names, date of birth, gender and
+            postcode), however many records share its other blocking keys.
+
+        Raises:
+            ArgumentTypeError: ``left`` or ``right`` is not a mapping (raised at once,
+                before the first link is asked for).
+
+        The garbage collector is paused while the index is built and while each batch
+        of links is scored, never while a link is handed out: a generator left
+        unfinished leaves collection as it found it.
 
         >>> links = Matcher().iter_link({"a": {"given_name": "Jo", "family_name": "Bloggs",
         ...                                   "date_of_birth": "2001-02-03"}}, {})
         >>> list(links)
         []
         """
+        _check_records("left", left)
+        _check_records("right", right)
+        return self._iter_link(left, right, self._floor(threshold), progress)
+
+    def _iter_link(
+        self,
+        left: Mapping[Any, Any],
+        right: Mapping[Any, Any],
+        floor: float,
+        progress: Callable[[int], object] | None,
+    ) -> Iterator[Link]:
         from uln.matching.index import CandidateIndex, _collector_paused
 
         with _collector_paused():  # many long-lived objects, no cycles
@@ -533,19 +563,23 @@ class Matcher:
             tf.given.update(index.frequencies.given)
             tf.family.update(index.frequencies.family)
             object.__setattr__(tf, "total", tf.total + index.frequencies.total)
-            floor = _weight_of(self.config.possible_threshold if threshold is None else threshold)
-            weigh, make_link, candidates = self._weigh, self._link, index.candidates
-            for done, (key, record) in enumerate(left_records, 1):
-                found = []
-                for other, candidate in candidates(record):
-                    weight = weigh(record, candidate, tf)
-                    if weight >= floor:
-                        found.append((weight, other))
-                found.sort(key=lambda item: -item[0])
-                for weight, other in found:
-                    yield make_link(key, other, weight)
-                if progress is not None:
-                    progress(done)
+        weigh, make_link, candidates = self._weigh, self._link, index.candidates
+        done = 0
+        while done < len(left_records):
+            batch: list[Link] = []
+            with _collector_paused():  # never across a yield
+                for key, record in left_records[done : done + _BATCH]:
+                    found = []
+                    for other, candidate in candidates(record):
+                        weight = weigh(record, candidate, tf)
+                        if weight >= floor:
+                            found.append((weight, other))
+                    found.sort(key=_by_weight)
+                    batch.extend(make_link(key, other, weight) for weight, other in found)
+                    done += 1
+                    if progress is not None:
+                        progress(done)
+            yield from batch
 
     def dedupe(self, records: Mapping[Any, Any], *, threshold: float | None = None) -> list[Link]:
         """Score the pairs within one set of records: :meth:`iter_dedupe` as a list.
@@ -574,6 +608,20 @@ class Matcher:
         of records scored so far. Links are yielded as they are found, never all held in
         memory. Group the links with :func:`~uln.matching.evaluate.clusters`.
 
+        Exact duplicates (the same names, date of birth, gender and postcode) are always
+        paired, however many records share their other blocking keys: a group of up to
+        ``MAX_BLOCK`` (1,000) copies gives every pair within it; a larger one gives a
+        star, its first record paired with each of the others (1,001 copies: 1,000
+        links rather than 500,500), which :func:`~uln.matching.evaluate.clusters` joins
+        into one cluster.
+
+        Raises:
+            ArgumentTypeError: ``records`` is not a mapping (at once, not at the first
+                link).
+
+        As in :meth:`iter_link`, the garbage collector is never left paused across a
+        yield.
+
         >>> rows = {1: {"given_name": "Jo", "family_name": "Bloggs", "postcode": "CV4 9EE",
         ...             "date_of_birth": "2001-02-03"},
         ...         2: {"given_name": "Joanne", "family_name": "Bloggs", "postcode": "CV49EE",
@@ -582,6 +630,15 @@ class Matcher:
         >>> print([(x.left_id, x.right_id) for x in Matcher().iter_dedupe(rows)])
         [(1, 2)]
         """
+        _check_records("records", records)
+        return self._iter_dedupe(records, self._floor(threshold), progress)
+
+    def _iter_dedupe(
+        self,
+        records: Mapping[Any, Any],
+        floor: float,
+        progress: Callable[[int], object] | None,
+    ) -> Iterator[Link]:
         from operator import attrgetter
 
         from uln.matching.index import CandidateIndex, _collector_paused
@@ -589,7 +646,6 @@ class Matcher:
         with _collector_paused():  # many long-lived objects, no cycles
             index = CandidateIndex.from_records(records)
             tf = index.frequencies
-            floor = _weight_of(self.config.possible_threshold if threshold is None else threshold)
             # a pair's weight depends only on the prepared values of its records (and on tf,
             # fixed here), so records with the same values (duplicates: common) share a class
             # and each pair of classes is weighed once, when one of them holds several records
@@ -597,29 +653,45 @@ class Matcher:
             classes: dict[Any, int] = {}
             class_of = {r: classes.setdefault(values(r), len(classes)) for _, _, r in index.slots()}
             sizes = Counter(class_of.values())
-            shared = {r for r, c in class_of.items() if sizes[c] > 1}
-            n = len(classes)
-            memo: dict[int, float] = {}
-            weigh, make_link = self._weigh, self._link
-            for done, (key, record, candidates) in enumerate(index.pairs(), 1):
-                found = []
-                many = record in shared
-                row = class_of[record] * n
-                for other, candidate in candidates:
-                    if many or candidate in shared:
-                        pair = row + class_of[candidate]
-                        weight = memo.get(pair)
-                        if weight is None:
-                            weight = memo[pair] = weigh(record, candidate, tf)
-                    else:
-                        weight = weigh(record, candidate, tf)
-                    if weight >= floor:
-                        found.append((weight, other))
-                found.sort(key=lambda item: -item[0])
-                for weight, other in found:
-                    yield make_link(key, other, weight)
-                if progress is not None:
-                    progress(done)
+            # the records that repeat, by class (as a negative number: a record that does
+            # not repeat stands for itself, by its id, a positive number)
+            shared = {r: -1 - c for r, c in class_of.items() if sizes[c] > 1}
+            del classes, sizes, class_of
+        memo: dict[tuple[int, int], float] = {}  # bounded: cleared when full
+        weigh, make_link = self._weigh, self._link
+        pairs = index.pairs()
+        done = 0
+        while True:
+            batch: list[Link] = []
+            with _collector_paused():  # never across a yield
+                for key, record, candidates in islice(pairs, _BATCH):
+                    found = []
+                    many = shared.get(record)
+                    mine = id(record) if many is None else many
+                    for other, candidate in candidates:
+                        theirs = shared.get(candidate)
+                        if many is not None or theirs is not None:
+                            pair = (mine, id(candidate) if theirs is None else theirs)
+                            weight = memo.get(pair)
+                            if weight is None:
+                                if len(memo) >= _CACHE_SIZE:
+                                    memo.clear()
+                                weight = memo[pair] = weigh(record, candidate, tf)
+                        else:
+                            weight = weigh(record, candidate, tf)
+                        if weight >= floor:
+                            found.append((weight, other))
+                    found.sort(key=_by_weight)
+                    batch.extend(make_link(key, other, weight) for weight, other in found)
+                    done += 1
+                    if progress is not None:
+                        progress(done)
+            if not batch and done >= len(index):
+                return
+            yield from batch
+
+    def _floor(self, threshold: float | None) -> float:
+        return _weight_of(self.config.possible_threshold if threshold is None else threshold)
 
     def _link(self, left: Hashable, right: Hashable, weight: float) -> Link:
         return Link(left, right, match_probability(weight), weight, weight >= self._match_weight)
@@ -647,6 +719,12 @@ class Matcher:
         matches EM finds among pairs with the same date of birth, divided by the share of
         matches that agree on it, over all pairs. Estimates are shrunk towards the current
         configuration where data are scarce. Thresholds stay as configured.
+
+        Records too few or too alike to learn from (fewer than two; the same learner
+        over and over) would give agreement no weight, and identical records would then
+        score as different learners: the fit is then refused with a
+        :class:`~uln.errors.UlnWarning` and a matcher with the current configuration
+        comes back.
 
         Args:
             records: id -> record; the records to learn from (deduplication).
@@ -697,6 +775,18 @@ def _previous(a: MatchRecord, b: MatchRecord) -> bool:
     if b.family is not None and any(p.key == b.family.key for p in a.previous):
         return True
     return a.family is not None and any(p.key == a.family.key for p in b.previous)
+
+
+_BATCH: Final = 1_000  # records scored between two hand-outs of links
+
+
+def _by_weight(item: tuple[float, Hashable]) -> float:
+    return -item[0]
+
+
+def _check_records(argument: str, records: object) -> None:
+    if not isinstance(records, Mapping):
+        raise ArgumentTypeError(argument, "a mapping of id to record", records)
 
 
 def _weight_of(probability: float) -> float:
