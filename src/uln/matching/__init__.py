@@ -34,13 +34,14 @@ from uln.matching.index import (
     PairCompleteness,
     block_limit,
 )
-from uln.matching.matcher import REFINE_CAP, TWIN_RULE, Matcher
+from uln.matching.matcher import HOUSEHOLD_RULE, REFINE_CAP, TWIN_RULE, Matcher
 from uln.matching.model import ComparisonConfig, LevelConfig, MatchConfig
 from uln.matching.normalise import MatchRecord, match_record
 from uln.matching.results import Comparison, FieldComparison, Link, Match, Outcome, SearchResult
 
 __all__ = [
     "BLOCKING_KEYS",
+    "HOUSEHOLD_RULE",
     "LEVELS",
     "REFINE_CAP",
     "RULES",

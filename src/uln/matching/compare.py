@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Final
 
 import jellyfish
 
+from uln.demographics.names import alias_forms
+
 if TYPE_CHECKING:
     from uln.matching.normalise import DateInfo, NameInfo, PostcodeInfo, TextInfo
 
@@ -42,6 +44,7 @@ __all__ = [
     "compare_postcodes",
     "compare_texts",
     "jaro_winkler",
+    "same_given_name",
 ]
 
 MISSING: Final = "missing"
@@ -50,7 +53,7 @@ MISSING: Final = "missing"
 LEVELS: Final[dict[str, tuple[str, ...]]] = {
     "given_name": (
         "exact",  # the same name key (after folding case, accents, titles, Mc/Mac, O')
-        "alias",  # nicknames and Welsh forms of one name (Dafydd, David, Dai, Dave)
+        "alias",  # forms of one person's name (Dafydd, David, Dai, Dave; not Shaun, Iain)
         "phonetic",  # metaphone or NYSIIS agree, or soundex agrees and RULES["similar"] holds
         "part",  # one name is a part of the other (Mary / Mary Jane)
         "close",  # Jaro-Winkler at or above RULES["close"]
@@ -147,7 +150,12 @@ def compare_names(
 
 def _after_exact(a: NameInfo, b: NameInfo, levels: Container[str]) -> str:
     if "alias" in levels and (
-        (a.aliases and a.parts[0] != b.parts[0] and not a.aliases.isdisjoint(b.aliases))
+        (
+            a.aliases
+            and a.parts[0] != b.parts[0]
+            and not a.aliases.isdisjoint(b.aliases)
+            and not alias_forms(a.parts[0]).isdisjoint(alias_forms(b.parts[0]))
+        )
         or a.key in b.equivalents
         or b.key in a.equivalents
     ):
@@ -178,6 +186,61 @@ def _after_exact(a: NameInfo, b: NameInfo, levels: Container[str]) -> str:
 
 STRONG_NAME_LEVELS: Final = frozenset({"exact", "alias", "phonetic", "close"})
 """Levels that count as agreement when looking for swapped given and family names."""
+
+SAME_NAME_LEVELS: Final = frozenset({"exact", "alias", "swapped"})
+"""Given-name levels that are always the same name of one person (the household rule):
+equal, forms of one name (aliases.txt, one person's names only), or names in each other's
+place. ``missing`` is no evidence either way."""
+
+SPELLING_LEVELS: Final = frozenset({"phonetic", "part", "close", "similar"})
+"""Given-name levels that are the same name only when one spelling is a slip of the other
+(see :func:`same_given_name`)."""
+
+
+def same_given_name(a: NameInfo, b: NameInfo, level: str) -> bool:
+    """Whether two given names, compared at ``level``, are the same name of one person.
+
+    True for the levels of :data:`SAME_NAME_LEVELS`, and for a sound-alike, part or close
+    spelling that is one slip of the keyboard from the other (one letter changed, added
+    or dropped, or two neighbours swapped; never the first letter) or holds all the parts
+    of the other (``Mary`` / ``Mary Jane``). Two names that only sound alike or look
+    alike (``Kadin`` / ``Kydan``, ``Breana`` / ``Ben``) are different names, as are an
+    initial and a name: siblings have them [ours, the household rule].
+
+    >>> from uln.matching.normalise import name_info
+    >>> same_given_name(name_info("Jonathon"), name_info("Jonathan"), "phonetic")
+    True
+    >>> same_given_name(name_info("Kadin"), name_info("Kydan"), "phonetic")
+    False
+    >>> same_given_name(name_info("Mary"), name_info("Mary Jane"), "part")
+    True
+    >>> same_given_name(name_info("J"), name_info("John"), "initial")
+    False
+    """
+    if level in SAME_NAME_LEVELS:
+        return True
+    if level not in SPELLING_LEVELS:
+        return False
+    x, y = a.compact, b.compact
+    if x[:1] == y[:1] and _one_slip(x, y):
+        return True
+    return a.part_set <= b.part_set or b.part_set <= a.part_set
+
+
+def _one_slip(a: str, b: str) -> bool:
+    """One substitution, insertion, deletion or swap of two neighbours (or none)."""
+    if a == b:
+        return True
+    if len(a) == len(b):
+        return _one_edit(a, b)
+    if len(a) > len(b):
+        a, b = b, a
+    if len(b) - len(a) != 1:
+        return False
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1 :]
 
 
 def compare_dates(a: DateInfo | None, b: DateInfo | None, levels: Container[str] = _ALL) -> str:

@@ -30,6 +30,7 @@ import attrs
 from uln.matching.compare import (
     LEVELS,
     MISSING,
+    SAME_NAME_LEVELS,
     STRONG_NAME_LEVELS,
     compare_dates,
     compare_emails,
@@ -38,6 +39,7 @@ from uln.matching.compare import (
     compare_names,
     compare_postcodes,
     compare_texts,
+    same_given_name,
 )
 from uln.matching.frequencies import TF_RULES, TermFrequencies
 from uln.matching.model import MatchConfig, match_probability
@@ -48,6 +50,7 @@ if TYPE_CHECKING:
     from uln.matching.index import CandidateSource
 
 __all__ = [
+    "HOUSEHOLD_RULE",
     "REFINE_CAP",
     "TF_RULES",
     "TWIN_RULE",
@@ -83,6 +86,35 @@ fails for them, and merging two learners gives them one ULN. Such pairs come bac
 possible matches for a person to check, never as exact matches or automatic links. The
 cap depends on the given-name level alone, so agreeing on one more field still never
 lowers a probability. :meth:`Comparison.explain` shows a row ``twin rule``."""
+
+_HOUSEHOLD_ROW: Final = "household rule"
+
+HOUSEHOLD_RULE: Final = "one household, not one learner: at most a possible match"
+"""The household rule [ours]: a pair is capped at the possible threshold when it
+
+* agrees on the family name (exact, alias, sound-alike or close spelling) and on the
+  postcode unit, and either its given names are not the same name (equal, forms of one
+  person's name, or one slip of the keyboard apart: see
+  :func:`~uln.matching.compare.same_given_name`) or its dates of birth differ by more than
+  a typo, a swapped day and month or a few weeks (levels ``year`` and ``different``); or
+* has different recorded genders (male and female) and given names that are not the
+  same name, wherever they live.
+
+Why: brothers and sisters, twins and cousins share a family name and an address, often
+a school, an email address and a birth date or a first letter; the independence that
+Fellegi-Sunter assumes fails for them, so their weights add up to a match although a
+register must never merge them (one ULN and one Personal Learning Record for two
+children is the worst failure a learner register can have). A learner's own records
+differ in a given name by a slip or a nickname and in a date of birth by a typo, not by
+a different name or a different year; a brother and a sister are told apart by their
+recorded genders. Such pairs come back as possible matches for a person to check, never
+as exact matches or automatic links. Unlike the twin rule, the cap looks at more than
+one field, so agreeing on one more field (a family name, a postcode) can lower a
+probability, though never below the possible threshold: a pair once returned for review
+stays returned. :meth:`Comparison.explain` shows a row ``household rule``."""
+
+_FAMILY_AGREES: Final = frozenset({"exact", "alias", "phonetic", "close"})
+_FAR_DATES: Final = frozenset({"year", "different"})
 
 Levels = list[tuple[str, str]]
 
@@ -135,6 +167,15 @@ class Matcher:
         self._twin_cap = (
             min(self._possible_weight, self._match_weight) if self.config.twin_rule else math.inf
         )
+        # the household rule: the same cap, for pairs that look like one family's children
+        self._household = self.config.household_rule
+        self._household_cap = (
+            min(self._possible_weight, self._match_weight)
+            if self.config.household_rule
+            else math.inf
+        )
+        self._genders_on = "gender" in c
+        self._postcodes_on = "postcode" in c
         self._tf_floor: dict[tuple[str, str], float] = {}
         for name in self._tf_u:
             tf_levels = c[name].levels
@@ -255,25 +296,30 @@ class Matcher:
             and self._swap_levels
             and ((ag is not None and bf is not None) or (af is not None and bg is not None))
         ):
-            # a name in the other's place, also when the record it came from has no family
-            # name (the whole name typed in one box): one side of each cross may be missing
+            # names in each other's places: both crosses must agree where both can be
+            # checked (one well, the other at least weakly: a swap with a typo); one is
+            # enough only when the other cannot be checked (a record without a family
+            # name: the whole name typed in one box). One cross alone is what a household
+            # looks like: Trinity Trent and Charli Trent.
             cross_1 = (
-                ag is not None
-                and bf is not None
-                and self._cached(self._cross_cache, ag, bf, compare_names, _ALL_LEVELS)
-                in STRONG_NAME_LEVELS
+                self._cached(self._cross_cache, ag, bf, compare_names, _ALL_LEVELS)
+                if ag is not None and bf is not None
+                else None
             )
             cross_2 = (
-                af is not None
-                and bg is not None
-                and self._cached(self._cross_cache, af, bg, compare_names, _ALL_LEVELS)
-                in STRONG_NAME_LEVELS
+                self._cached(self._cross_cache, af, bg, compare_names, _ALL_LEVELS)
+                if af is not None and bg is not None
+                else None
             )
-            if (cross_1 or cross_2) and "swapped" in given_levels:
-                g = "swapped"  # one name or both in the other's place
+            strong_1 = cross_1 in STRONG_NAME_LEVELS
+            strong_2 = cross_2 in STRONG_NAME_LEVELS
             if (
-                cross_1
-                and cross_2
+                (strong_1 and cross_2 != "different") or (strong_2 and cross_1 != "different")
+            ) and "swapped" in given_levels:
+                g = "swapped"
+            if (
+                strong_1
+                and strong_2
                 and f not in STRONG_NAME_LEVELS
                 and f != "previous"
                 and "swapped" in family_levels
@@ -356,7 +402,36 @@ class Matcher:
             total += self._weigh_optional(a, b)
         if g == "different" and total > self._twin_cap:
             return self._twin_cap
+        if total > self._household_cap and self._household_capped(a, b, g, f, d):
+            return self._household_cap
         return total
+
+    def _household_capped(self, a: MatchRecord, b: MatchRecord, g: str, f: str, d: str) -> bool:
+        """Whether the household rule (:data:`HOUSEHOLD_RULE`) applies to a pair.
+
+        ``g``, ``f`` and ``d`` are its given-name, family-name and date-of-birth levels.
+        """
+        ag, bg = a.given, b.given
+        differ = (
+            ag is not None
+            and bg is not None
+            and g not in SAME_NAME_LEVELS
+            and not same_given_name(ag, bg, g)
+        )
+        if (
+            differ
+            and self._genders_on
+            and a.gender != b.gender
+            and a.gender in _RECORDED
+            and b.gender in _RECORDED
+        ):
+            return True
+        if f not in _FAMILY_AGREES or not self._postcodes_on:
+            return False
+        pa, pb = a.postcode, b.postcode
+        if pa is None or pb is None or pa.unit != pb.unit:
+            return False
+        return differ or d in _FAR_DATES
 
     def _weigh_optional(self, a: MatchRecord, b: MatchRecord) -> float:
         total = 0.0
@@ -385,9 +460,19 @@ class Matcher:
         fields = tuple(self._field_weights(a, b, tf))
         weight = self._prior_weight + sum(f.weight for f in fields)
         levels = {f.name: f.level for f in fields}
-        if levels.get("given_name") == "different" and weight > self._twin_cap:
+        g = levels.get("given_name", MISSING)
+        if g == "different" and weight > self._twin_cap:
             fields += (FieldComparison(_TWIN_ROW, "capped", self._twin_cap - weight),)
             weight = self._twin_cap
+        if weight > self._household_cap and self._household_capped(
+            a,
+            b,
+            g,
+            levels.get("family_name", MISSING),
+            levels.get("date_of_birth", MISSING),
+        ):
+            fields += (FieldComparison(_HOUSEHOLD_ROW, "capped", self._household_cap - weight),)
+            weight = self._household_cap
         probability = match_probability(weight)
         return Comparison(
             fields=fields,
@@ -680,6 +765,7 @@ class Matcher:
 
 
 _TF_LEVELS: Final = frozenset({"exact", "previous"})
+_RECORDED: Final = (1, 2)  # male, female: 0 (not known) and 9 (not specified) are no evidence
 
 
 def _agreeing_family(a: MatchRecord, b: MatchRecord) -> str | None:
