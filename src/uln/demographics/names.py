@@ -547,7 +547,8 @@ def _alias_groups_slow(part: str) -> frozenset[int]:
 def alias_forms(part: str) -> frozenset[int]:
     """Return the form ids of a name part: two names are aliases when theirs intersect.
 
-    >>> bool(alias_forms("SHAUN") & alias_forms("JOHN")), bool(alias_forms("SHAUN") & alias_forms("IAIN"))
+    >>> shaun = alias_forms("SHAUN")
+    >>> bool(shaun & alias_forms("JOHN")), bool(shaun & alias_forms("IAIN"))
     (True, False)
     """
     _ALIASES or _load_aliases()

@@ -113,8 +113,12 @@ one field, so agreeing on one more field (a family name, a postcode) can lower a
 probability, though never below the possible threshold: a pair once returned for review
 stays returned. :meth:`Comparison.explain` shows a row ``household rule``."""
 
-_FAMILY_AGREES: Final = frozenset({"exact", "alias", "phonetic", "close"})
+_FAMILY_AGREES: Final = frozenset(
+    {"exact", "previous", "alias", "phonetic", "part", "close", "similar"}
+)
 _FAR_DATES: Final = frozenset({"year", "different"})
+_CAP: Final = 1  # the household rule holds a pair at most at the possible threshold
+_PIN: Final = 2  # ... exactly at it
 
 Levels = list[tuple[str, str]]
 
@@ -176,6 +180,7 @@ class Matcher:
         )
         self._genders_on = "gender" in c
         self._postcodes_on = "postcode" in c
+        self._emails_on = "email" in c
         self._tf_floor: dict[tuple[str, str], float] = {}
         for name in self._tf_u:
             tf_levels = c[name].levels
@@ -296,11 +301,13 @@ class Matcher:
             and self._swap_levels
             and ((ag is not None and bf is not None) or (af is not None and bg is not None))
         ):
-            # names in each other's places: both crosses must agree where both can be
-            # checked (one well, the other at least weakly: a swap with a typo); one is
-            # enough only when the other cannot be checked (a record without a family
-            # name: the whole name typed in one box). One cross alone is what a household
-            # looks like: Trinity Trent and Charli Trent.
+            # names in each other's places: both crosses must agree (one well, the other
+            # at least weakly: a swap with a typo). One is enough only when the other
+            # cannot be checked (a record without a family name: the whole name typed in
+            # one box), or when the family names are clearly different (a given name
+            # typed in the family-name box over the family name). One cross with family
+            # names that agree is what a household looks like (Trinity Trent and Charli
+            # Trent: a given name like the family name they share): never a swap.
             cross_1 = (
                 self._cached(self._cross_cache, ag, bf, compare_names, _ALL_LEVELS)
                 if ag is not None and bf is not None
@@ -313,8 +320,10 @@ class Matcher:
             )
             strong_1 = cross_1 in STRONG_NAME_LEVELS
             strong_2 = cross_2 in STRONG_NAME_LEVELS
+            one_enough = f == "different"
             if (
-                (strong_1 and cross_2 != "different") or (strong_2 and cross_1 != "different")
+                (strong_1 and (one_enough or cross_2 != "different"))
+                or (strong_2 and (one_enough or cross_1 != "different"))
             ) and "swapped" in given_levels:
                 g = "swapped"
             if (
@@ -402,36 +411,48 @@ class Matcher:
             total += self._weigh_optional(a, b)
         if g == "different" and total > self._twin_cap:
             return self._twin_cap
-        if total > self._household_cap and self._household_capped(a, b, g, f, d):
-            return self._household_cap
+        if self._household and total != self._household_cap:
+            rule = self._household_rule(a, b, g, f, d)
+            if rule and (total > self._household_cap or rule == _PIN):
+                return self._household_cap
         return total
 
-    def _household_capped(self, a: MatchRecord, b: MatchRecord, g: str, f: str, d: str) -> bool:
-        """Whether the household rule (:data:`HOUSEHOLD_RULE`) applies to a pair.
+    def _household_rule(self, a: MatchRecord, b: MatchRecord, g: str, f: str, d: str) -> int:
+        """How the household rule (:data:`HOUSEHOLD_RULE`) holds a pair: 0 not at all,
+        ``_CAP`` at most a possible match, ``_PIN`` exactly a possible match.
 
         ``g``, ``f`` and ``d`` are its given-name, family-name and date-of-birth levels.
         """
         ag, bg = a.given, b.given
+        both = ag is not None and bg is not None
         differ = (
-            ag is not None
-            and bg is not None
-            and g not in SAME_NAME_LEVELS
-            and not same_given_name(ag, bg, g)
+            both and g not in SAME_NAME_LEVELS and not same_given_name(ag, bg, g)  # type: ignore[arg-type]
         )
-        if (
-            differ
-            and self._genders_on
+        genders = self._genders_differ(a, b)
+        if differ and genders:
+            return _CAP
+        if f not in _FAMILY_AGREES:
+            return 0
+        pa, pb = (a.postcode, b.postcode) if self._postcodes_on else (None, None)
+        if (pa is None or pb is None or pa.unit != pb.unit) and (
+            not a.email or a.email != b.email or not self._emails_on
+        ):
+            return 0
+        if differ or genders:
+            return _CAP
+        if d in _FAR_DATES:
+            # one name, one family, one address, years apart: a parent and a child of one
+            # name, or one learner with a wrong date; a person must look
+            return _PIN if both else _CAP
+        return 0
+
+    def _genders_differ(self, a: MatchRecord, b: MatchRecord) -> bool:
+        return (
+            self._genders_on
             and a.gender != b.gender
             and a.gender in _RECORDED
             and b.gender in _RECORDED
-        ):
-            return True
-        if f not in _FAMILY_AGREES or not self._postcodes_on:
-            return False
-        pa, pb = a.postcode, b.postcode
-        if pa is None or pb is None or pa.unit != pb.unit:
-            return False
-        return differ or d in _FAR_DATES
+        )
 
     def _weigh_optional(self, a: MatchRecord, b: MatchRecord) -> float:
         total = 0.0
@@ -464,15 +485,14 @@ class Matcher:
         if g == "different" and weight > self._twin_cap:
             fields += (FieldComparison(_TWIN_ROW, "capped", self._twin_cap - weight),)
             weight = self._twin_cap
-        if weight > self._household_cap and self._household_capped(
-            a,
-            b,
-            g,
-            levels.get("family_name", MISSING),
-            levels.get("date_of_birth", MISSING),
-        ):
-            fields += (FieldComparison(_HOUSEHOLD_ROW, "capped", self._household_cap - weight),)
-            weight = self._household_cap
+        if self._household and weight != self._household_cap:
+            rule = self._household_rule(
+                a, b, g, levels.get("family_name", MISSING), levels.get("date_of_birth", MISSING)
+            )
+            if rule and (weight > self._household_cap or rule == _PIN):
+                level = "capped" if weight > self._household_cap else "raised"
+                fields += (FieldComparison(_HOUSEHOLD_ROW, level, self._household_cap - weight),)
+                weight = self._household_cap
         probability = match_probability(weight)
         return Comparison(
             fields=fields,
