@@ -470,10 +470,11 @@ def _load_aliases() -> dict[str, frozenset[int]]:
     A group's names before its first ``;`` are the root name and its pet forms; each
     part after a ``;`` is a branch, a name in its own right grown from the root (a
     translation or an old pet form now given as a name) with its own spellings and pet
-    forms. Two names are forms of one person's name (:func:`are_aliases`) when a group
-    holds both and they are not in two different branches of it: each name gets "form
-    ids" so that the test is one set intersection (the root's names carry the id of the
-    root and of every branch; a branch's names carry the id of their branch).
+    forms. Two names of a group are forms of one person's name (:func:`are_aliases`)
+    when they are in the same part, or one of them is the root name itself (the first
+    name of the line). Each name gets "form ids" so that the test is one set
+    intersection: the root name carries the id of every part, the others the id of
+    their own part.
     """
     if not _GROUPS:
         text = (
@@ -498,8 +499,9 @@ def _load_aliases() -> dict[str, frozenset[int]]:
                 index.setdefault(key, set()).add(len(groups))
             ids = range(next_form, next_form + len(segments))
             next_form += len(segments)
-            for key in segments[0]:
-                forms.setdefault(key, set()).update(ids)
+            forms.setdefault(segments[0][0], set()).update(ids)
+            for key in segments[0][1:]:
+                forms.setdefault(key, set()).add(ids[0])
             for form, segment in zip(ids[1:], segments[1:], strict=True):
                 for key in segment:
                     forms.setdefault(key, set()).add(form)

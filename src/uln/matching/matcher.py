@@ -438,7 +438,7 @@ class Matcher:
             not a.email or a.email != b.email or not self._emails_on
         ):
             return 0
-        if differ or genders:
+        if differ or (genders and not both):  # a boy and a girl, one name unknown
             return _CAP
         if d in _FAR_DATES:
             # one name, one family, one address, years apart: a parent and a child of one
