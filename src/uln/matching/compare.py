@@ -54,10 +54,11 @@ LEVELS: Final[dict[str, tuple[str, ...]]] = {
     "given_name": (
         "exact",  # the same name key (after folding case, accents, titles, Mc/Mac, O')
         "alias",  # forms of one person's name (Dafydd, David, Dai, Dave; not Shaun, Iain)
+        "related",  # names grown out of one root, not one person's (Shaun, Iain; Megan, Daisy)
         "phonetic",  # metaphone or NYSIIS agree, or soundex agrees and RULES["similar"] holds
         "part",  # one name is a part of the other (Mary / Mary Jane)
         "close",  # Jaro-Winkler at or above RULES["close"]
-        "similar",  # Jaro-Winkler at or above RULES["similar"]
+        "similar",  # Jaro-Winkler at or above RULES["similar"] (or related, without "related")
         "initial",  # one side is an initial only and it agrees
         "swapped",  # given and family names the wrong way round (or one name in the other's place)
         "different",
@@ -149,17 +150,15 @@ def compare_names(
 
 
 def _after_exact(a: NameInfo, b: NameInfo, levels: Container[str]) -> str:
+    related = bool(a.aliases) and a.parts[0] != b.parts[0] and not a.aliases.isdisjoint(b.aliases)
     if "alias" in levels and (
-        (
-            a.aliases
-            and a.parts[0] != b.parts[0]
-            and not a.aliases.isdisjoint(b.aliases)
-            and not alias_forms(a.parts[0]).isdisjoint(alias_forms(b.parts[0]))
-        )
+        (related and not alias_forms(a.parts[0]).isdisjoint(alias_forms(b.parts[0])))
         or a.key in b.equivalents
         or b.key in a.equivalents
     ):
         return "alias"
+    if related and "related" in levels:
+        return "related"
     if "phonetic" in levels and a.compact == b.compact:
         return "phonetic"  # the same letters, spaced differently
     similarity = -1.0
@@ -177,8 +176,8 @@ def _after_exact(a: NameInfo, b: NameInfo, levels: Container[str]) -> str:
             similarity = jaro_winkler(a.compact, b.compact)
         if similarity >= _CLOSE and "close" in levels:
             return "close"
-        if similarity >= _SIMILAR and "similar" in levels:
-            return "similar"
+        if (similarity >= _SIMILAR or related) and "similar" in levels:
+            return "similar"  # related names, when "related" is not in use
     if "initial" in levels and (len(a.key) == 1 or len(b.key) == 1) and a.initial == b.initial:
         return "initial"
     return "different"
@@ -192,7 +191,7 @@ SAME_NAME_LEVELS: Final = frozenset({"exact", "alias", "swapped"})
 equal, forms of one name (aliases.txt, one person's names only), or names in each other's
 place. ``missing`` is no evidence either way."""
 
-SPELLING_LEVELS: Final = frozenset({"phonetic", "part", "close", "similar"})
+SPELLING_LEVELS: Final = frozenset({"related", "phonetic", "part", "close", "similar"})
 """Given-name levels that are the same name only when one spelling is a slip of the other
 (see :func:`same_given_name`)."""
 

@@ -117,6 +117,7 @@ _FAMILY_AGREES: Final = frozenset(
     {"exact", "previous", "alias", "phonetic", "part", "close", "similar"}
 )
 _FAR_DATES: Final = frozenset({"year", "different"})
+_TWIN_DATES: Final = frozenset({"exact", "swapped", "one_digit"})
 _CAP: Final = 1  # the household rule holds a pair at most at the possible threshold
 _PIN: Final = 2  # ... exactly at it
 
@@ -433,6 +434,8 @@ class Matcher:
             return _CAP
         if f not in _FAMILY_AGREES:
             return 0
+        if differ and d in _TWIN_DATES:  # twins: one family, one birthday, wherever they live
+            return _CAP
         pa, pb = (a.postcode, b.postcode) if self._postcodes_on else (None, None)
         if (pa is None or pb is None or pa.unit != pb.unit) and (
             not a.email or a.email != b.email or not self._emails_on

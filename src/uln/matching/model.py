@@ -10,7 +10,7 @@ The defaults live in the data file ``default_config.toml`` beside this module [o
 >>> config.match_threshold, config.possible_threshold, config.max_possible
 (0.95, 0.5, 10)
 >>> round(config.comparisons["date_of_birth"].weight("exact"), 2)
-11.38
+11.49
 >>> config.comparisons["gender"].weight("missing")
 0.0
 >>> MatchConfig.from_dict({"match_threshold": 2})
