@@ -214,7 +214,7 @@ def household_set(
 
 def run_households(count: int) -> None:
     records, person, kinds, home_kind = household_set(11, count)
-    members = len({p for p in person.values()})
+    members = len(set(person.values()))
     print(f"\n== households: {count:,} households, {members:,} learners, {len(records):,} records")
     configs = (
         ("default", MatchConfig.default()),

@@ -90,15 +90,24 @@ lowers a probability. :meth:`Comparison.explain` shows a row ``twin rule``."""
 _HOUSEHOLD_ROW: Final = "household rule"
 
 HOUSEHOLD_RULE: Final = "one household, not one learner: at most a possible match"
-"""The household rule [ours]: a pair is capped at the possible threshold when it
+"""The household rule [ours]: a pair is held at the possible threshold (at most) when
 
-* agrees on the family name (exact, alias, sound-alike or close spelling) and on the
-  postcode unit, and either its given names are not the same name (equal, forms of one
-  person's name, or one slip of the keyboard apart: see
-  :func:`~uln.matching.compare.same_given_name`) or its dates of birth differ by more than
-  a typo, a swapped day and month or a few weeks (levels ``year`` and ``different``); or
-* has different recorded genders (male and female) and given names that are not the
-  same name, wherever they live.
+* it agrees on the family name (any level from ``exact`` to ``similar``, or a previous
+  family name) and on the address (the postcode unit, or the email address), and either
+  its given names are not the same name or its dates of birth differ by more than a
+  slip (levels ``year`` and ``different``); or, at one address, its recorded genders
+  differ and one given name is missing;
+* it agrees on the family name and on the date of birth (``exact``, ``swapped`` or
+  ``one_digit``: twins, wherever they live) and its given names are not the same name;
+* its recorded genders differ (male and female) and its given names are not the same
+  name, wherever they live.
+
+Given names are the same name when they are equal, aliases (forms of one person's name,
+not merely related names), names in each other's places, or one slip of the keyboard
+apart (see :func:`~uln.matching.compare.same_given_name`). A pair at one address with
+the same given name and family name but dates of birth years apart (a parent and a
+child of one name, or one learner with a wrong date) is held at exactly the possible
+threshold, raised if it scored less: a person must look.
 
 Why: brothers and sisters, twins and cousins share a family name and an address, often
 a school, an email address and a birth date or a first letter; the independence that
@@ -108,10 +117,11 @@ children is the worst failure a learner register can have). A learner's own reco
 differ in a given name by a slip or a nickname and in a date of birth by a typo, not by
 a different name or a different year; a brother and a sister are told apart by their
 recorded genders. Such pairs come back as possible matches for a person to check, never
-as exact matches or automatic links. Unlike the twin rule, the cap looks at more than
+as exact matches or automatic links. Unlike the twin rule, the rule looks at more than
 one field, so agreeing on one more field (a family name, a postcode) can lower a
 probability, though never below the possible threshold: a pair once returned for review
-stays returned. :meth:`Comparison.explain` shows a row ``household rule``."""
+stays returned. :meth:`Comparison.explain` shows a row ``household rule`` (level
+``capped``, or ``raised`` for a pair held up to the threshold)."""
 
 _FAMILY_AGREES: Final = frozenset(
     {"exact", "previous", "alias", "phonetic", "part", "close", "similar"}
@@ -412,10 +422,18 @@ class Matcher:
             total += self._weigh_optional(a, b)
         if g == "different" and total > self._twin_cap:
             return self._twin_cap
-        if self._household and total != self._household_cap:
-            rule = self._household_rule(a, b, g, f, d)
-            if rule and (total > self._household_cap or rule == _PIN):
-                return self._household_cap
+        if self._household:
+            cap = self._household_cap
+            if total > cap:
+                if self._household_rule(a, b, g, f, d):
+                    return cap
+            elif (
+                total < cap
+                and d in _FAR_DATES  # else no pin
+                and f in _FAMILY_AGREES
+                and self._household_rule(a, b, g, f, d) == _PIN
+            ):
+                return cap
         return total
 
     def _household_rule(self, a: MatchRecord, b: MatchRecord, g: str, f: str, d: str) -> int:
