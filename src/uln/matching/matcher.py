@@ -442,15 +442,18 @@ class Matcher:
 
         ``g``, ``f`` and ``d`` are its given-name, family-name and date-of-birth levels.
         """
+        genders = self._genders_differ(a, b)
+        family = f in _FAMILY_AGREES
+        if not (family or genders):
+            return 0
         ag, bg = a.given, b.given
         both = ag is not None and bg is not None
         differ = (
             both and g not in SAME_NAME_LEVELS and not same_given_name(ag, bg, g)  # type: ignore[arg-type]
         )
-        genders = self._genders_differ(a, b)
         if differ and genders:
             return _CAP
-        if f not in _FAMILY_AGREES:
+        if not family:
             return 0
         if differ and d in _TWIN_DATES:  # twins: one family, one birthday, wherever they live
             return _CAP
