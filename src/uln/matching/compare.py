@@ -44,6 +44,7 @@ __all__ = [
     "compare_postcodes",
     "compare_texts",
     "jaro_winkler",
+    "one_slip",
     "same_given_name",
 ]
 
@@ -196,18 +197,63 @@ SPELLING_LEVELS: Final = frozenset({"related", "phonetic", "part", "close", "sim
 (see :func:`same_given_name`)."""
 
 
+KEY_NEIGHBOURS: Final[dict[str, str]] = {
+    "Q": "WAS", "W": "QEASD", "E": "WRSDF", "R": "ETDFG", "T": "RYFGH", "Y": "TUGHJ",
+    "U": "YIHJK", "I": "UOJKL", "O": "IPKL", "P": "OL",
+    "A": "QWSZX", "S": "QWEADZX", "D": "WERSFXC", "F": "ERTDGCV", "G": "RTYFHVB",
+    "H": "TYUGJBN", "J": "YUIHKNM", "K": "UIOJLM", "L": "IOPK",
+    "Z": "ASX", "X": "ZASDC", "C": "XDFV", "V": "CFGB", "B": "VGHN", "N": "BHJM",
+    "M": "NJK",
+}  # fmt: skip
+"""The letters next to each letter on a UK QWERTY keyboard [ours]: a letter replaced by
+one of these is a slip of the keyboard (see :func:`one_slip`)."""
+
+
+def one_slip(a: str, b: str) -> bool:
+    """Whether two name keys are one slip of the keyboard apart (or equal).
+
+    A slip: a letter replaced by a key next to it on a UK QWERTY keyboard, a letter added
+    or left out, or two neighbouring letters swapped; never at the first letter, which
+    people rarely get wrong. A different letter from across the keyboard is a different
+    name, not a slip: ``CARYS`` and ``CERYS``, ``ELLIE`` and ``ELSIE`` [ours].
+
+    >>> one_slip("BREANNA", "BREANA"), one_slip("JONATHON", "JONATHNO"), one_slip("JAKC", "JACK")
+    (True, True, True)
+    >>> one_slip("CARYS", "CERYS"), one_slip("AVA", "EVA"), one_slip("KADIN", "KYDAN")
+    (False, False, False)
+    """
+    if a == b:
+        return True
+    if not a or not b or a[0] != b[0]:
+        return False
+    if len(a) == len(b):
+        differ = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        if len(differ) == 1:
+            i = differ[0]
+            return b[i] in KEY_NEIGHBOURS.get(a[i], "")
+        return _one_edit(a, b)  # two neighbours swapped
+    if len(a) > len(b):
+        a, b = b, a
+    if len(b) - len(a) != 1:
+        return False
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1 :]
+
+
 def same_given_name(a: NameInfo, b: NameInfo, level: str) -> bool:
     """Whether two given names, compared at ``level``, are the same name of one person.
 
-    True for the levels of :data:`SAME_NAME_LEVELS`, and for a sound-alike, part or close
-    spelling that is one slip of the keyboard from the other (one letter changed, added
-    or dropped, or two neighbours swapped; never the first letter) or holds all the parts
-    of the other (``Mary`` / ``Mary Jane``). Two names that only sound alike or look
-    alike (``Kadin`` / ``Kydan``, ``Breana`` / ``Ben``) are different names, as are an
-    initial and a name: siblings have them [ours, the household rule].
+    True for the levels of :data:`SAME_NAME_LEVELS`, and for a related name, sound-alike,
+    part or close spelling that is one slip of the keyboard from the other (see
+    :func:`one_slip`) or holds all the parts of the other (``Mary`` / ``Mary Jane``). Two
+    names that only sound alike or look alike (``Kadin`` / ``Kydan``, ``Breana`` /
+    ``Ben``) are different names, as are an initial and a name: siblings have them
+    [ours, the household rule].
 
     >>> from uln.matching.normalise import name_info
-    >>> same_given_name(name_info("Jonathon"), name_info("Jonathan"), "phonetic")
+    >>> same_given_name(name_info("Breanna"), name_info("Breana"), "phonetic")
     True
     >>> same_given_name(name_info("Kadin"), name_info("Kydan"), "phonetic")
     False
@@ -220,26 +266,9 @@ def same_given_name(a: NameInfo, b: NameInfo, level: str) -> bool:
         return True
     if level not in SPELLING_LEVELS:
         return False
-    x, y = a.compact, b.compact
-    if x[:1] == y[:1] and _one_slip(x, y):
+    if one_slip(a.compact, b.compact):
         return True
     return a.part_set <= b.part_set or b.part_set <= a.part_set
-
-
-def _one_slip(a: str, b: str) -> bool:
-    """One substitution, insertion, deletion or swap of two neighbours (or none)."""
-    if a == b:
-        return True
-    if len(a) == len(b):
-        return _one_edit(a, b)
-    if len(a) > len(b):
-        a, b = b, a
-    if len(b) - len(a) != 1:
-        return False
-    i = 0
-    while i < len(a) and a[i] == b[i]:
-        i += 1
-    return a[i:] == b[i + 1 :]
 
 
 def compare_dates(a: DateInfo | None, b: DateInfo | None, levels: Container[str] = _ALL) -> str:

@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 
 from uln.demographics.names import are_aliases, name_key
+from uln.matching.compare import one_slip
 
 if TYPE_CHECKING:
     from hypothesis import strategies as st
@@ -140,7 +141,8 @@ def distinct_names(a: str, b: str) -> bool:
     """Whether two given names are different names a parent may give two children.
 
     Not equal, not forms of one person's name, and not one slip of the keyboard apart
-    with the same first letter.
+    (:func:`uln.matching.compare.one_slip`): no matcher can tell Lily and Lilly from one
+    child entered twice.
 
     >>> distinct_names("Shaun", "Iain"), distinct_names("Dai", "Dave")
     (True, False)
@@ -150,22 +152,7 @@ def distinct_names(a: str, b: str) -> bool:
     x, y = name_key(a).replace(" ", ""), name_key(b).replace(" ", "")
     if not x or not y or x == y or are_aliases(a, b):
         return False
-    return not (x[0] == y[0] and _one_slip(x, y))
-
-
-def _one_slip(a: str, b: str) -> bool:
-    if abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        diffs = [i for i, (p, q) in enumerate(zip(a, b, strict=True)) if p != q]
-        return len(diffs) <= 1 or (
-            len(diffs) == 2
-            and diffs[1] == diffs[0] + 1
-            and a[diffs[0]] == b[diffs[1]]
-            and a[diffs[1]] == b[diffs[0]]
-        )
-    short, long = (a, b) if len(a) < len(b) else (b, a)
-    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+    return not one_slip(x, y)
 
 
 def _postcode(rng: random.Random) -> str:
