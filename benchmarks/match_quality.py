@@ -227,29 +227,36 @@ def run_households(count: int) -> None:
     for label, config in configs:
         matcher = Matcher(config)
         links = matcher.dedupe(records)
-        merged = [x for x in links if x.is_match and person[x.left_id] != person[x.right_id]]
+        wrong = [x for x in links if x.is_match and person[x.left_id] != person[x.right_id]]
+        merged = [x for x in wrong if person[x.left_id][0] == person[x.right_id][0]]
         by_kind = Counter(home_kind[x.left_id] for x in merged)
-        returned = sum(person[x.left_id] != person[x.right_id] for x in links)
+        returned = sum(
+            person[x.left_id] != person[x.right_id]
+            and person[x.left_id][0] == person[x.right_id][0]
+            for x in links
+        )
         linked = {frozenset((x.left_id, x.right_id)) for x in links if x.is_match}
         found = Counter(k for d, k in kinds.items() if frozenset((d, d[:-1])) in linked)
         share = sum(found.values()) / len(kinds)
         total = Counter(kinds.values())
-        exact = 0
+        exact = strangers_exact = 0
         index = CandidateIndex.from_records(records)
         for key in list(records)[: min(len(records), 3000)]:
             index.remove(key)
             result = matcher.search(records[key], index)
             index.add(key, records[key])
             best = result.best
-            exact += (
-                result.outcome is Outcome.EXACT
-                and best is not None
-                and (person[best.id] != person[key])
-            )
+            if result.outcome is Outcome.EXACT and best is not None:
+                if person[best.id] != person[key] and person[best.id][0] == person[key][0]:
+                    exact += 1
+                elif person[best.id] != person[key]:
+                    strangers_exact += 1
         print(f"-- {label}")
         print(
             f"   household pairs auto-linked: {len(merged)} {dict(by_kind)} [target 0]; "
-            f"returned for review: {returned:,}; wrong EXACT searches: {exact}"
+            f"returned for review: {returned:,}; EXACT for a household member: {exact} "
+            f"[target 0]; strangers of two households auto-linked: {len(wrong) - len(merged)}, "
+            f"EXACT: {strangers_exact}"
         )
         print(
             f"   duplicates auto-linked: {sum(found.values())}/{len(kinds)} = {share:.4f} "
