@@ -288,13 +288,13 @@ class Matcher:
         given_levels = self._given_levels
         family_levels = self._family_levels
         ag, af, bg, bf = a.given, a.family, b.given, b.family
-        if ag is None or bg is None:
+        if ag is None or bg is None or not given_levels:  # not compared: no evidence
             g = MISSING
         elif ag is bg and "exact" in given_levels:
             g = "exact"
         else:
             g = self._cached(self._given_cache, ag, bg, compare_names, given_levels)
-        if af is None or bf is None:
+        if af is None or bf is None or not family_levels:
             f = MISSING
         elif af is bf and "exact" in family_levels:
             f = "exact"
