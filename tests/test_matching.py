@@ -180,8 +180,13 @@ def test_swapped_and_previous_names() -> None:
     assert swapped.field("family_name").level == "swapped"
     assert swapped.is_match
     half = MATCHER.compare(JO, learner(given_name="Smith", family_name="Joanne"))
-    assert half.field("given_name").level == "swapped"  # one name in the other's place
+    # the given name typed over the family name (family names clearly different): one
+    # name in the other's place
+    assert half.field("given_name").level == "swapped"
     assert half.field("family_name").level == "different"
+    typo = MATCHER.compare(JO, learner(given_name="Blogs", family_name="Joane"))
+    assert typo.field("given_name").level == "swapped"  # a swap with typos in it
+    assert typo.is_match
     reverse = MATCHER.compare(learner(given_name="Smith", family_name="Joanne"), JO)
     assert [f.level for f in reverse.fields] == [f.level for f in half.fields]
     married = learner(family_name="Evans", previous_family_name="Bloggs")
@@ -196,9 +201,10 @@ def test_whole_name_in_one_box_is_a_swap_not_a_twin() -> None:
         assert c.field("family_name").level == "missing"
         assert "twin rule" not in c.explain()
         assert c.is_match
-    both = learner(given_name="Bloggs")  # the family name typed in both boxes
-    assert MATCHER.compare(JO, both).field("given_name").level == "swapped"
+    both = learner(given_name="Bloggs")  # the family name in both boxes: one cross only
+    assert MATCHER.compare(JO, both).field("given_name").level == "different"
     assert MATCHER.compare(JO, both).field("family_name").level == "exact"
+    assert not MATCHER.compare(JO, both).is_match
     other = learner(given_name="Smith", family_name="")  # no name of the other's
     assert MATCHER.compare(JO, other).field("given_name").level == "different"
 
@@ -278,9 +284,13 @@ def test_twin_rule() -> None:
     assert result.outcome is Outcome.POSSIBLE
     assert not MATCHER.dedupe({"a": JO, "b": twin})[0].is_match
     assert MATCHER.compare(JO, learner(given_name="Jo")).is_match  # an alias is no twin
-    off = Matcher(MatchConfig.default().evolve(twin_rule=False))
+    # without the twin rule, the household rule still holds the pair (one address)
+    no_twin = Matcher(MatchConfig.default().evolve(twin_rule=False))
+    assert not no_twin.compare(JO, twin).is_match
+    assert "twin rule" not in no_twin.compare(JO, twin).explain()
+    assert "household rule" in no_twin.compare(JO, twin).explain()
+    off = Matcher(MatchConfig.default().evolve(twin_rule=False, household_rule=False))
     assert off.compare(JO, twin).is_match
-    assert "twin rule" not in off.compare(JO, twin).explain()
 
 
 def test_optional_fields_only_refine() -> None:

@@ -64,9 +64,11 @@ __all__ = [
     "SUFFIXES",
     "TITLES",
     "TRANSLITERATION",
+    "alias_forms",
     "alias_group",
     "alias_groups",
     "are_aliases",
+    "are_related",
     "name_key",
     "name_parts",
     "normalise_name",
@@ -470,12 +472,23 @@ def _parts(text: str) -> tuple[str, ...]:
 
 _ALIAS_FILE = "aliases.txt"
 _ALIASES: dict[str, frozenset[int]] = {}
+_FORMS: dict[str, frozenset[int]] = {}
 _GROUPS: list[tuple[str, ...]] = []
 _NO_GROUPS: frozenset[int] = frozenset()
 
 
 def _load_aliases() -> dict[str, frozenset[int]]:
-    """Read the alias data file once: one group a line, names separated by commas."""
+    """Read the alias data file once: one group a line, names separated by commas.
+
+    A group's names before its first ``;`` are the root name and its pet forms; each
+    part after a ``;`` is a branch, a name in its own right grown from the root (a
+    translation or an old pet form now given as a name) with its own spellings and pet
+    forms. Two names of a group are forms of one person's name (:func:`are_aliases`)
+    when they are in the same part, or one of them is the root name itself (the first
+    name of the line). Each name gets "form ids" so that the test is one set
+    intersection: the root name carries the id of every part, the others the id of
+    their own part.
+    """
     if not _GROUPS:
         text = (
             resources.files("uln.demographics")
@@ -484,14 +497,29 @@ def _load_aliases() -> dict[str, frozenset[int]]:
         )
         groups: list[tuple[str, ...]] = []
         index: dict[str, set[int]] = {}
+        forms: dict[str, set[int]] = {}
+        next_form = 0
         for line in text.splitlines():
             line = line.split("#", 1)[0].strip()
             if not line:
                 continue
-            keys = tuple(dict.fromkeys(_alias_key(name) for name in line.split(",")))
+            segments = [
+                tuple(dict.fromkeys(_alias_key(name) for name in part.split(",") if name.strip()))
+                for part in line.split(";")
+            ]
+            keys = tuple(dict.fromkeys(key for segment in segments for key in segment))
             for key in keys:
                 index.setdefault(key, set()).add(len(groups))
+            ids = range(next_form, next_form + len(segments))
+            next_form += len(segments)
+            forms.setdefault(segments[0][0], set()).update(ids)
+            for key in segments[0][1:]:
+                forms.setdefault(key, set()).add(ids[0])
+            for form, segment in zip(ids[1:], segments[1:], strict=True):
+                for key in segment:
+                    forms.setdefault(key, set()).add(form)
             groups.append(keys)
+        _FORMS.update({key: frozenset(ids) for key, ids in forms.items()})
         _ALIASES.update({key: frozenset(ids) for key, ids in index.items()})
         _GROUPS.extend(groups)
     return _ALIASES
@@ -507,8 +535,10 @@ def alias_groups(part: str) -> frozenset[int]:
     A group holds the forms of one given name: the full name, its diminutives, the old
     abbreviations of parish and census registers (``Wm``, ``Thos``, ``Jno``) and its
     Welsh, Irish and Scottish forms. A name can be in several groups (Harry is a form of
-    Harold and of Henry); two names are aliases when they share a group. ``part`` is a
-    key part (``"WILLIAM"``); any other text is keyed first, with its parts joined.
+    Harold and of Henry). Names that share a group are *related*; they are forms of one
+    person's name (:func:`are_aliases`) unless they are two different branches of the
+    group (``Shaun`` and ``Iain`` both grew out of ``John``). ``part`` is a key part
+    (``"WILLIAM"``); any other text is keyed first, with its parts joined.
 
     >>> alias_groups("Wm") <= alias_groups("WILLIAM") and bool(alias_groups("Wm"))
     True
@@ -533,6 +563,20 @@ def _alias_groups_slow(part: str) -> frozenset[int]:
     return _ALIASES.get(_alias_key(part), _NO_GROUPS)
 
 
+def alias_forms(part: str) -> frozenset[int]:
+    """Return the form ids of a name part: two names are aliases when theirs intersect.
+
+    >>> shaun = alias_forms("SHAUN")
+    >>> bool(shaun & alias_forms("JOHN")), bool(shaun & alias_forms("IAIN"))
+    (True, False)
+    """
+    _ALIASES or _load_aliases()
+    found = _FORMS.get(part) if type(part) is str else None
+    if found is not None:
+        return found
+    return _FORMS.get(_alias_key(part), _NO_GROUPS) if isinstance(part, str) else _NO_GROUPS
+
+
 def alias_group(group_id: int) -> tuple[str, ...]:
     """Return the names (as keys) of one alias group, the formal name first.
 
@@ -544,19 +588,34 @@ def alias_group(group_id: int) -> tuple[str, ...]:
 
 
 def are_aliases(a: str, b: str) -> bool:
-    """Return whether two name parts are forms of the same name.
+    """Return whether two name parts are forms of one person's name.
 
-    True when their keys are equal (and not empty) or they share an alias group.
+    True when their keys are equal (and not empty), or an alias group holds both and
+    they are not two different branches of it (see the alias data file): ``Siân`` and
+    ``Jane``, ``Dai`` and ``Dave``, ``Shaun`` and ``John``, but not ``Shaun`` and ``Iain``
+    (an Irish and a Scottish name grown out of John: :func:`are_related`).
 
     >>> are_aliases("Siân", "Jane"), are_aliases("Sian", "Siân"), are_aliases("Harold", "Henry")
     (True, True, False)
+    >>> are_aliases("Dai", "Dave"), are_aliases("Shaun", "Iain")
+    (True, False)
     """
-    groups_a = alias_groups(a)
-    if groups_a and not groups_a.isdisjoint(alias_groups(b)):
+    forms_a = alias_forms(a)
+    if forms_a and not forms_a.isdisjoint(alias_forms(b)):
         return True
     key_a = _alias_key(a) if isinstance(a, str) else ""
     key_b = _alias_key(b) if isinstance(b, str) else ""
     return bool(key_a) and key_a == key_b
+
+
+def are_related(a: str, b: str) -> bool:
+    """Return whether two name parts share an alias group (aliases or branches of one root).
+
+    >>> are_related("Shaun", "Iain"), are_aliases("Shaun", "Iain"), are_related("Jim", "Tom")
+    (True, False, False)
+    """
+    groups_a = alias_groups(a)
+    return (bool(groups_a) and not groups_a.isdisjoint(alias_groups(b))) or are_aliases(a, b)
 
 
 # -- patronymics --------------------------------------------------------------------------

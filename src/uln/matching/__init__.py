@@ -40,7 +40,7 @@ from uln.matching.index import (
     PairCompleteness,
     block_limit,
 )
-from uln.matching.matcher import REFINE_CAP, TWIN_RULE, Matcher
+from uln.matching.matcher import HOUSEHOLD_RULE, REFINE_CAP, TWIN_RULE, Matcher
 from uln.matching.model import ComparisonConfig, LevelConfig, MatchConfig
 from uln.matching.normalise import MatchRecord, match_record
 from uln.matching.results import Comparison, FieldComparison, Link, Match, Outcome, SearchResult
@@ -48,6 +48,7 @@ from uln.matching.results import Comparison, FieldComparison, Link, Match, Outco
 __all__ = [
     "BLOCKING_KEYS",
     "CLUSTER_METHODS",
+    "HOUSEHOLD_RULE",
     "LEVELS",
     "REFINE_CAP",
     "RULES",

@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Final
 
 import jellyfish
 
+from uln.demographics.names import alias_forms
+
 if TYPE_CHECKING:
     from uln.matching.normalise import DateInfo, NameInfo, PostcodeInfo, TextInfo
 
@@ -42,6 +44,8 @@ __all__ = [
     "compare_postcodes",
     "compare_texts",
     "jaro_winkler",
+    "one_slip",
+    "same_given_name",
 ]
 
 MISSING: Final = "missing"
@@ -50,11 +54,12 @@ MISSING: Final = "missing"
 LEVELS: Final[dict[str, tuple[str, ...]]] = {
     "given_name": (
         "exact",  # the same name key (after folding case, accents, titles, Mc/Mac, O')
-        "alias",  # nicknames and Welsh forms of one name (Dafydd, David, Dai, Dave)
+        "alias",  # forms of one person's name (Dafydd, David, Dai, Dave; not Shaun, Iain)
+        "related",  # names grown out of one root, not one person's (Shaun, Iain; Megan, Daisy)
         "phonetic",  # metaphone or NYSIIS agree, or soundex agrees and RULES["similar"] holds
         "part",  # one name is a part of the other (Mary / Mary Jane)
         "close",  # Jaro-Winkler at or above RULES["close"]
-        "similar",  # Jaro-Winkler at or above RULES["similar"]
+        "similar",  # Jaro-Winkler at or above RULES["similar"] (or related, without "related")
         "initial",  # one side is an initial only and it agrees
         "swapped",  # given and family names the wrong way round (or one name in the other's place)
         "different",
@@ -146,12 +151,15 @@ def compare_names(
 
 
 def _after_exact(a: NameInfo, b: NameInfo, levels: Container[str]) -> str:
+    related = bool(a.aliases) and a.parts[0] != b.parts[0] and not a.aliases.isdisjoint(b.aliases)
     if "alias" in levels and (
-        (a.aliases and a.parts[0] != b.parts[0] and not a.aliases.isdisjoint(b.aliases))
+        (related and not alias_forms(a.parts[0]).isdisjoint(alias_forms(b.parts[0])))
         or a.key in b.equivalents
         or b.key in a.equivalents
     ):
         return "alias"
+    if related and "related" in levels:
+        return "related"
     if "phonetic" in levels and a.compact == b.compact:
         return "phonetic"  # the same letters, spaced differently
     similarity = -1.0
@@ -169,8 +177,8 @@ def _after_exact(a: NameInfo, b: NameInfo, levels: Container[str]) -> str:
             similarity = jaro_winkler(a.compact, b.compact)
         if similarity >= _CLOSE and "close" in levels:
             return "close"
-        if similarity >= _SIMILAR and "similar" in levels:
-            return "similar"
+        if (similarity >= _SIMILAR or related) and "similar" in levels:
+            return "similar"  # related names, when "related" is not in use
     if "initial" in levels and (len(a.key) == 1 or len(b.key) == 1) and a.initial == b.initial:
         return "initial"
     return "different"
@@ -178,6 +186,89 @@ def _after_exact(a: NameInfo, b: NameInfo, levels: Container[str]) -> str:
 
 STRONG_NAME_LEVELS: Final = frozenset({"exact", "alias", "phonetic", "close"})
 """Levels that count as agreement when looking for swapped given and family names."""
+
+SAME_NAME_LEVELS: Final = frozenset({"exact", "alias", "swapped"})
+"""Given-name levels that are always the same name of one person (the household rule):
+equal, forms of one name (aliases.txt, one person's names only), or names in each other's
+place. ``missing`` is no evidence either way."""
+
+SPELLING_LEVELS: Final = frozenset({"related", "phonetic", "part", "close", "similar"})
+"""Given-name levels that are the same name only when one spelling is a slip of the other
+(see :func:`same_given_name`)."""
+
+
+KEY_NEIGHBOURS: Final[dict[str, str]] = {
+    "Q": "WAS", "W": "QEASD", "E": "WRSDF", "R": "ETDFG", "T": "RYFGH", "Y": "TUGHJ",
+    "U": "YIHJK", "I": "UOJKL", "O": "IPKL", "P": "OL",
+    "A": "QWSZX", "S": "QWEADZX", "D": "WERSFXC", "F": "ERTDGCV", "G": "RTYFHVB",
+    "H": "TYUGJBN", "J": "YUIHKNM", "K": "UIOJLM", "L": "IOPK",
+    "Z": "ASX", "X": "ZASDC", "C": "XDFV", "V": "CFGB", "B": "VGHN", "N": "BHJM",
+    "M": "NJK",
+}  # fmt: skip
+"""The letters next to each letter on a UK QWERTY keyboard [ours]: a letter replaced by
+one of these is a slip of the keyboard (see :func:`one_slip`)."""
+
+
+def one_slip(a: str, b: str) -> bool:
+    """Whether two name keys are one slip of the keyboard apart (or equal).
+
+    A slip: a letter replaced by a key next to it on a UK QWERTY keyboard, a letter added
+    or left out, or two neighbouring letters swapped; never at the first letter, which
+    people rarely get wrong. A different letter from across the keyboard is a different
+    name, not a slip: ``CARYS`` and ``CERYS``, ``ELLIE`` and ``ELSIE`` [ours].
+
+    >>> one_slip("BREANNA", "BREANA"), one_slip("JONATHON", "JONATHNO"), one_slip("JAKC", "JACK")
+    (True, True, True)
+    >>> one_slip("CARYS", "CERYS"), one_slip("AVA", "EVA"), one_slip("KADIN", "KYDAN")
+    (False, False, False)
+    """
+    if a == b:
+        return True
+    if not a or not b or a[0] != b[0]:
+        return False
+    if len(a) == len(b):
+        differ = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        if len(differ) == 1:
+            i = differ[0]
+            return b[i] in KEY_NEIGHBOURS.get(a[i], "")
+        return _one_edit(a, b)  # two neighbours swapped
+    if len(a) > len(b):
+        a, b = b, a
+    if len(b) - len(a) != 1:
+        return False
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1 :]
+
+
+def same_given_name(a: NameInfo, b: NameInfo, level: str) -> bool:
+    """Whether two given names, compared at ``level``, are the same name of one person.
+
+    True for the levels of :data:`SAME_NAME_LEVELS`, and for a related name, sound-alike,
+    part or close spelling that is one slip of the keyboard from the other (see
+    :func:`one_slip`) or holds all the parts of the other (``Mary`` / ``Mary Jane``). Two
+    names that only sound alike or look alike (``Kadin`` / ``Kydan``, ``Breana`` /
+    ``Ben``) are different names, as are an initial and a name: siblings have them
+    [ours, the household rule].
+
+    >>> from uln.matching.normalise import name_info
+    >>> same_given_name(name_info("Breanna"), name_info("Breana"), "phonetic")
+    True
+    >>> same_given_name(name_info("Kadin"), name_info("Kydan"), "phonetic")
+    False
+    >>> same_given_name(name_info("Mary"), name_info("Mary Jane"), "part")
+    True
+    >>> same_given_name(name_info("J"), name_info("John"), "initial")
+    False
+    """
+    if level in SAME_NAME_LEVELS:
+        return True
+    if level not in SPELLING_LEVELS:
+        return False
+    if one_slip(a.compact, b.compact):
+        return True
+    return a.part_set <= b.part_set or b.part_set <= a.part_set
 
 
 def compare_dates(a: DateInfo | None, b: DateInfo | None, levels: Container[str] = _ALL) -> str:

@@ -32,6 +32,7 @@ from uln.errors import ArgumentTypeError
 from uln.matching.compare import (
     LEVELS,
     MISSING,
+    SAME_NAME_LEVELS,
     STRONG_NAME_LEVELS,
     compare_dates,
     compare_emails,
@@ -40,6 +41,7 @@ from uln.matching.compare import (
     compare_names,
     compare_postcodes,
     compare_texts,
+    same_given_name,
 )
 from uln.matching.frequencies import TF_RULES, TermFrequencies
 from uln.matching.model import MatchConfig, match_probability
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
     from uln.matching.index import CandidateSource
 
 __all__ = [
+    "HOUSEHOLD_RULE",
     "REFINE_CAP",
     "TF_RULES",
     "TWIN_RULE",
@@ -85,6 +88,50 @@ fails for them, and merging two learners gives them one ULN. Such pairs come bac
 possible matches for a person to check, never as exact matches or automatic links. The
 cap depends on the given-name level alone, so agreeing on one more field still never
 lowers a probability. :meth:`Comparison.explain` shows a row ``twin rule``."""
+
+_HOUSEHOLD_ROW: Final = "household rule"
+
+HOUSEHOLD_RULE: Final = "one household, not one learner: at most a possible match"
+"""The household rule [ours]: a pair is held at the possible threshold (at most) when
+
+* it agrees on the family name (any level from ``exact`` to ``similar``, or a previous
+  family name) and on the address (the postcode unit, or the email address), and either
+  its given names are not the same name or its dates of birth differ by more than a
+  slip (levels ``year`` and ``different``); or, at one address, its recorded genders
+  differ and one given name is missing;
+* it agrees on the family name and on the date of birth (``exact``, ``swapped`` or
+  ``one_digit``: twins, wherever they live) and its given names are not the same name;
+* its recorded genders differ (male and female) and its given names are not the same
+  name, wherever they live.
+
+Given names are the same name when they are equal, aliases (forms of one person's name,
+not merely related names), names in each other's places, or one slip of the keyboard
+apart (see :func:`~uln.matching.compare.same_given_name`). A pair at one address with
+the same given name and family name but dates of birth years apart (a parent and a
+child of one name, or one learner with a wrong date) is held at exactly the possible
+threshold, raised if it scored less: a person must look.
+
+Why: brothers and sisters, twins and cousins share a family name and an address, often
+a school, an email address and a birth date or a first letter; the independence that
+Fellegi-Sunter assumes fails for them, so their weights add up to a match although a
+register must never merge them (one ULN and one Personal Learning Record for two
+children is the worst failure a learner register can have). A learner's own records
+differ in a given name by a slip or a nickname and in a date of birth by a typo, not by
+a different name or a different year; a brother and a sister are told apart by their
+recorded genders. Such pairs come back as possible matches for a person to check, never
+as exact matches or automatic links. Unlike the twin rule, the rule looks at more than
+one field, so agreeing on one more field (a family name, a postcode) can lower a
+probability, though never below the possible threshold: a pair once returned for review
+stays returned. :meth:`Comparison.explain` shows a row ``household rule`` (level
+``capped``, or ``raised`` for a pair held up to the threshold)."""
+
+_FAMILY_AGREES: Final = frozenset(
+    {"exact", "previous", "alias", "phonetic", "part", "close", "similar"}
+)
+_FAR_DATES: Final = frozenset({"year", "different"})
+_TWIN_DATES: Final = frozenset({"exact", "swapped", "one_digit"})
+_CAP: Final = 1  # the household rule holds a pair at most at the possible threshold
+_PIN: Final = 2  # ... exactly at it
 
 Levels = list[tuple[str, str]]
 
@@ -137,6 +184,16 @@ class Matcher:
         self._twin_cap = (
             min(self._possible_weight, self._match_weight) if self.config.twin_rule else math.inf
         )
+        # the household rule: the same cap, for pairs that look like one family's children
+        self._household = self.config.household_rule
+        self._household_cap = (
+            min(self._possible_weight, self._match_weight)
+            if self.config.household_rule
+            else math.inf
+        )
+        self._genders_on = "gender" in c
+        self._postcodes_on = "postcode" in c
+        self._emails_on = "email" in c
         self._tf_floor: dict[tuple[str, str], float] = {}
         for name in self._tf_u:
             tf_levels = c[name].levels
@@ -233,13 +290,13 @@ class Matcher:
         given_levels = self._given_levels
         family_levels = self._family_levels
         ag, af, bg, bf = a.given, a.family, b.given, b.family
-        if ag is None or bg is None:
+        if ag is None or bg is None or not given_levels:  # not compared: no evidence
             g = MISSING
         elif ag is bg and "exact" in given_levels:
             g = "exact"
         else:
             g = self._cached(self._given_cache, ag, bg, compare_names, given_levels)
-        if af is None or bf is None:
+        if af is None or bf is None or not family_levels:
             f = MISSING
         elif af is bf and "exact" in family_levels:
             f = "exact"
@@ -257,25 +314,34 @@ class Matcher:
             and self._swap_levels
             and ((ag is not None and bf is not None) or (af is not None and bg is not None))
         ):
-            # a name in the other's place, also when the record it came from has no family
-            # name (the whole name typed in one box): one side of each cross may be missing
+            # names in each other's places: both crosses must agree (one well, the other
+            # at least weakly: a swap with a typo). One is enough only when the other
+            # cannot be checked (a record without a family name: the whole name typed in
+            # one box), or when the family names are clearly different (a given name
+            # typed in the family-name box over the family name). One cross with family
+            # names that agree is what a household looks like (Trinity Trent and Charli
+            # Trent: a given name like the family name they share): never a swap.
             cross_1 = (
-                ag is not None
-                and bf is not None
-                and self._cached(self._cross_cache, ag, bf, compare_names, _ALL_LEVELS)
-                in STRONG_NAME_LEVELS
+                self._cached(self._cross_cache, ag, bf, compare_names, _ALL_LEVELS)
+                if ag is not None and bf is not None
+                else None
             )
             cross_2 = (
-                af is not None
-                and bg is not None
-                and self._cached(self._cross_cache, af, bg, compare_names, _ALL_LEVELS)
-                in STRONG_NAME_LEVELS
+                self._cached(self._cross_cache, af, bg, compare_names, _ALL_LEVELS)
+                if af is not None and bg is not None
+                else None
             )
-            if (cross_1 or cross_2) and "swapped" in given_levels:
-                g = "swapped"  # one name or both in the other's place
+            strong_1 = cross_1 in STRONG_NAME_LEVELS
+            strong_2 = cross_2 in STRONG_NAME_LEVELS
+            one_enough = f == "different"
             if (
-                cross_1
-                and cross_2
+                (strong_1 and (one_enough or cross_2 != "different"))
+                or (strong_2 and (one_enough or cross_1 != "different"))
+            ) and "swapped" in given_levels:
+                g = "swapped"
+            if (
+                strong_1
+                and strong_2
                 and f not in STRONG_NAME_LEVELS
                 and f != "previous"
                 and "swapped" in family_levels
@@ -358,7 +424,61 @@ class Matcher:
             total += self._weigh_optional(a, b)
         if g == "different" and total > self._twin_cap:
             return self._twin_cap
+        if self._household:
+            cap = self._household_cap
+            if total > cap:
+                if self._household_rule(a, b, g, f, d):
+                    return cap
+            elif (
+                total < cap
+                and d in _FAR_DATES  # else no pin
+                and f in _FAMILY_AGREES
+                and self._household_rule(a, b, g, f, d) == _PIN
+            ):
+                return cap
         return total
+
+    def _household_rule(self, a: MatchRecord, b: MatchRecord, g: str, f: str, d: str) -> int:
+        """How the household rule (:data:`HOUSEHOLD_RULE`) holds a pair: 0 not at all,
+        ``_CAP`` at most a possible match, ``_PIN`` exactly a possible match.
+
+        ``g``, ``f`` and ``d`` are its given-name, family-name and date-of-birth levels.
+        """
+        genders = self._genders_differ(a, b)
+        family = f in _FAMILY_AGREES
+        if not (family or genders):
+            return 0
+        ag, bg = a.given, b.given
+        both = ag is not None and bg is not None
+        differ = (
+            both and g not in SAME_NAME_LEVELS and not same_given_name(ag, bg, g)  # type: ignore[arg-type]
+        )
+        if differ and genders:
+            return _CAP
+        if not family:
+            return 0
+        if differ and d in _TWIN_DATES:  # twins: one family, one birthday, wherever they live
+            return _CAP
+        pa, pb = (a.postcode, b.postcode) if self._postcodes_on else (None, None)
+        if (pa is None or pb is None or pa.unit != pb.unit) and (
+            not a.email or a.email != b.email or not self._emails_on
+        ):
+            return 0
+        if differ or (genders and not both):  # a boy and a girl, one name unknown
+            return _CAP
+        if d in _FAR_DATES:
+            # one name, one family, one address, years apart: a parent and a child of one
+            # name, or one learner with a wrong date; a person must look
+            return _PIN if both else _CAP
+        return 0
+
+    def _genders_differ(self, a: MatchRecord, b: MatchRecord) -> bool:
+        return (
+            self._genders_on
+            and a.gender != b.gender
+            and a.gender in _RECORDED
+            and b.gender in _RECORDED
+        )
 
     def _weigh_optional(self, a: MatchRecord, b: MatchRecord) -> float:
         total = 0.0
@@ -387,9 +507,18 @@ class Matcher:
         fields = tuple(self._field_weights(a, b, tf))
         weight = self._prior_weight + sum(f.weight for f in fields)
         levels = {f.name: f.level for f in fields}
-        if levels.get("given_name") == "different" and weight > self._twin_cap:
+        g = levels.get("given_name", MISSING)
+        if g == "different" and weight > self._twin_cap:
             fields += (FieldComparison(_TWIN_ROW, "capped", self._twin_cap - weight),)
             weight = self._twin_cap
+        if self._household and weight != self._household_cap:
+            rule = self._household_rule(
+                a, b, g, levels.get("family_name", MISSING), levels.get("date_of_birth", MISSING)
+            )
+            if rule and (weight > self._household_cap or rule == _PIN):
+                level = "capped" if weight > self._household_cap else "raised"
+                fields += (FieldComparison(_HOUSEHOLD_ROW, level, self._household_cap - weight),)
+                weight = self._household_cap
         probability = match_probability(weight)
         return Comparison(
             fields=fields,
@@ -758,6 +887,7 @@ class Matcher:
 
 
 _TF_LEVELS: Final = frozenset({"exact", "previous"})
+_RECORDED: Final = (1, 2)  # male, female: 0 (not known) and 9 (not specified) are no evidence
 
 
 def _agreeing_family(a: MatchRecord, b: MatchRecord) -> str | None:

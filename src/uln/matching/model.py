@@ -10,7 +10,7 @@ The defaults live in the data file ``default_config.toml`` beside this module [o
 >>> config.match_threshold, config.possible_threshold, config.max_possible
 (0.95, 0.5, 10)
 >>> round(config.comparisons["date_of_birth"].weight("exact"), 2)
-11.38
+11.49
 >>> config.comparisons["gender"].weight("missing")
 0.0
 >>> MatchConfig.from_dict({"match_threshold": 2})
@@ -182,6 +182,7 @@ _TOP_KEYS = (
     "possible_threshold",
     "max_possible",
     "twin_rule",
+    "household_rule",
     "comparisons",
 )
 
@@ -204,6 +205,10 @@ class MatchConfig:
         max_possible: more possible matches than this is "too many" (WSRC0002).
         twin_rule: cap pairs with clearly different given names at the possible
             threshold (see :data:`uln.matching.TWIN_RULE`); on by default.
+        household_rule: cap pairs that look like two members of one household (same
+            family name and postcode unit, but not the same given name or a clearly
+            different date of birth; or different recorded genders and given names) at the
+            possible threshold (see :data:`uln.matching.HOUSEHOLD_RULE`); on by default.
 
     >>> config = MatchConfig.default().evolve(match_threshold=0.99)
     >>> config.match_threshold
@@ -222,6 +227,7 @@ class MatchConfig:
     possible_threshold: float = 0.5
     max_possible: int = 10
     twin_rule: bool = True
+    household_rule: bool = True
 
     @classmethod
     def default(cls) -> MatchConfig:
@@ -270,6 +276,9 @@ class MatchConfig:
         twin_rule = data.get("twin_rule", base.twin_rule)
         if not isinstance(twin_rule, bool):
             raise ConfigError("twin_rule: must be true or false")
+        household_rule = data.get("household_rule", base.household_rule)
+        if not isinstance(household_rule, bool):
+            raise ConfigError("household_rule: must be true or false")
         comparisons: dict[str, ComparisonConfig] = dict(base.comparisons)
         raw = data.get("comparisons", {})
         if not isinstance(raw, Mapping):
@@ -292,6 +301,7 @@ class MatchConfig:
             possible_threshold=possible_threshold,
             max_possible=max_possible,
             twin_rule=twin_rule,
+            household_rule=household_rule,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -308,6 +318,7 @@ class MatchConfig:
             "possible_threshold": self.possible_threshold,
             "max_possible": self.max_possible,
             "twin_rule": self.twin_rule,
+            "household_rule": self.household_rule,
             "comparisons": {name: c.to_dict() for name, c in self.comparisons.items()},
         }
 

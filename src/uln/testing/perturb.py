@@ -68,6 +68,7 @@ from uln.demographics.names import (
     TITLES,
     alias_group,
     alias_groups,
+    are_aliases,
     name_key,
     name_parts,
     normalise_name,
@@ -368,6 +369,7 @@ def _nicknames(key: str) -> list[str]:
         for group in alias_groups(key)
         if (members := alias_group(group)) not in excluded
         for member in members
+        if are_aliases(key, member)  # one person's forms, not a related name
     }
     return sorted(found - {key} - TITLES - SUFFIXES)
 
@@ -407,7 +409,11 @@ def _alias_sections() -> dict[str, tuple[tuple[str, ...], ...]]:
             continue
         names = line.split("#", 1)[0].strip()
         if names:
-            keys = tuple(dict.fromkeys(name_key(n).replace(" ", "") for n in names.split(",")))
+            keys = tuple(
+                dict.fromkeys(
+                    name_key(n).replace(" ", "") for n in names.replace(";", ",").split(",")
+                )
+            )
             sections.setdefault(heading, []).append(keys)
     return {heading: tuple(groups) for heading, groups in sections.items()}
 
