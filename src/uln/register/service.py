@@ -446,7 +446,7 @@ class LearnerRegister:
     # -- update ------------------------------------------------------------------------
 
     def update_learner(
-        self, uln: str, version: int, *, organisation: str, **changes: Any
+        self, uln: str, version: int, /, *, organisation: str, **changes: Any
     ) -> Result:
         """Change a learner's details, if nobody changed them since ``version`` was read.
 
