@@ -216,6 +216,58 @@ def _chunks(values: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]
         yield values[start : start + size]
 
 
+_LEARNER_COLUMNS: Final = (
+    "uln",
+    "version",
+    "master_uln",
+    "identity",
+    "searchable",
+    "given_key",
+    "family_key",
+    "data",
+)
+
+_BLOCK_SIZES: Final = (
+    sa.select(t.block_keys.c.key, sa.func.count())
+    .where(t.block_keys.c.key.in_(sa.bindparam("keys", expanding=True)))
+    .group_by(t.block_keys.c.key)
+)
+
+
+def _counts_query() -> Any:
+    learners, totals = t.learners, t.name_totals
+    parts = [
+        sa.select(sa.literal(kind).label("kind"), column.label("key"), sa.func.count())
+        .where(column.in_(sa.bindparam(kind, expanding=True)))
+        .group_by(column)
+        for kind, column in (("given", learners.c.given_key), ("family", learners.c.family_key))
+    ]
+    parts.append(
+        sa.select(
+            sa.literal("total").label("kind"),
+            sa.literal("").label("key"),
+            sa.func.coalesce(sa.func.sum(totals.c.n), 0),
+        ).where(sa.bindparam("with_total"))
+    )
+    return sa.union_all(*parts)
+
+
+_NAME_COUNTS: Final = _counts_query()
+"""The counts of some given and family name keys, and (when asked) the total."""
+
+_CANDIDATE_ROWS: Final = (
+    sa.select(t.learners.c.uln, t.learners.c.version, t.learners.c.data)
+    .where(
+        t.learners.c.uln.in_(
+            sa.select(t.block_keys.c.uln)
+            .where(t.block_keys.c.key.in_(sa.bindparam("keys", expanding=True)))
+            .scalar_subquery()
+        )
+    )
+    .order_by(t.learners.c.uln)
+)
+
+
 # -- engines and schema ------------------------------------------------------------------
 
 
@@ -236,7 +288,7 @@ def _engine(url: str) -> tuple[Engine, str | None]:
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
     if backend not in ("postgresql", "mysql", "mariadb"):
         raise RegisterError(f"unsupported database {backend!r}: use sqlite, postgresql or mysql")
-    return sa.create_engine(parsed, pool_pre_ping=True), None
+    return sa.create_engine(parsed, pool_recycle=3600), None
 
 
 def _sqlite_events(engine: Engine, *, wal: bool) -> None:
@@ -327,26 +379,76 @@ class _NameCounter(Counter[str]):
         return count
 
 
+class _SqlFrequencies(TermFrequencies):
+    """Name frequencies read from SQL: the total when first needed, names as asked for."""
+
+    def __init__(self, register: SqlRegister) -> None:
+        self.__dict__["_register"] = register
+        self.__dict__["_total"] = None
+        super().__init__(
+            given=_NameCounter(register, "given_key"),
+            family=_NameCounter(register, "family_key"),
+        )
+        self.__dict__["_total"] = None  # not known yet (__init__ set it to 0)
+
+    @property
+    def total(self) -> int:
+        value: int | None = self.__dict__["_total"]
+        if value is None:
+            value = self.__dict__["_total"] = self.__dict__["_register"]._searchable_total()
+        return value
+
+    @total.setter
+    def total(self, value: int) -> None:
+        self.__dict__["_total"] = value
+
+    def prefetch(self, connection: Connection, record: MatchRecord) -> None:
+        """Read the counts a find of ``record`` needs (and the total) in one query.
+
+        The weights ask for the query's given name and for the family name it agrees
+        on, which is its own family name or one of its previous ones.
+        """
+        given, family = self.given, self.family
+        assert isinstance(given, _NameCounter)
+        assert isinstance(family, _NameCounter)
+        wanted_given = [] if record.given is None else [record.given.key]
+        wanted_family = [info.key for info in (record.family, *record.previous) if info]
+        wanted_given = [k for k in wanted_given if k not in given]
+        wanted_family = [k for k in dict.fromkeys(wanted_family) if k not in family]
+        with_total = self.__dict__["_total"] is None
+        if not (wanted_given or wanted_family or with_total):
+            return
+        stored_given = {_stored(k, t.NAME_LENGTH): k for k in wanted_given}
+        stored_family = {_stored(k, t.NAME_LENGTH): k for k in wanted_family}
+        given.update(dict.fromkeys(wanted_given, 0))
+        family.update(dict.fromkeys(wanted_family, 0))
+        rows = connection.execute(
+            _NAME_COUNTS,
+            {"given": list(stored_given), "family": list(stored_family), "with_total": with_total},
+        )
+        for kind, key, count in rows:
+            if kind == "given":
+                given[stored_given[key]] = int(count)
+            elif kind == "family":
+                family[stored_family[key]] = int(count)
+            elif with_total:  # (an aggregate gives its row even when not asked for)
+                self.__dict__["_total"] = int(count) + self.__dict__["_register"]._state.delta
+        self._cache.clear()
+
+
 class _SqlCandidates:
-    """A :class:`~uln.matching.CandidateSource` over the searchable learners in SQL."""
+    """A :class:`~uln.matching.CandidateSource` over the searchable learners in SQL.
+
+    Name counts are read when first needed and kept for the life of the source (the
+    service takes a new source for each find).
+    """
 
     def __init__(self, register: SqlRegister) -> None:
         self._register = register
-        self._frequencies: TermFrequencies | None = None
-
-    @property
-    def frequencies(self) -> TermFrequencies:
-        if self._frequencies is None:
-            register = self._register
-            self._frequencies = TermFrequencies(
-                given=_NameCounter(register, "given_key"),
-                family=_NameCounter(register, "family_key"),
-                total=register._searchable_total(),
-            )
-        return self._frequencies
+        self.frequencies: Final = _SqlFrequencies(register)
 
     def candidates(self, query: Any) -> list[tuple[Hashable, MatchRecord]]:
-        return self._register._candidates(match_record(query))
+        return self._register._candidates(match_record(query), self.frequencies)
 
 
 # -- the register ----------------------------------------------------------------------
@@ -593,35 +695,68 @@ class SqlRegister(Register):
         return stored
 
     def _add_batch(self, batch: list[tuple[Learner, Sequence[str] | None, str | None]]) -> int:
-        learner_rows = []
-        version_rows = []
-        key_rows: list[dict[str, str]] = []
+        learner_rows: list[tuple[Any, ...]] = []
+        version_rows: list[tuple[Any, ...]] = []
+        key_rows: list[tuple[str, str]] = []
         searchable = 0
         for learner, keys, identity in batch:
-            if learner.uln is None:
+            uln = learner.uln
+            if uln is None:
                 raise RegisterError("adding learners: a learner has no ULN")
             row = _learner_row(learner, keys, identity)
-            learner_rows.append(row)
-            version_rows.append(
-                {"uln": learner.uln, "version": learner.version, "data": row["data"]}
-            )
+            learner_rows.append(tuple(row[name] for name in _LEARNER_COLUMNS))
+            version_rows.append((uln, learner.version, row["data"]))
             if keys is not None:
                 searchable += 1
-                key_rows.extend(_key_rows(learner.uln, keys))
+                key_rows.extend(
+                    (key, uln) for key in dict.fromkeys(_stored(key, t.KEY_LENGTH) for key in keys)
+                )
         with self._unit("adding learners") as connection:
             with self._guarded(connection, "adding learners"):
                 try:
-                    connection.execute(t.learners.insert(), learner_rows)
+                    self._bulk(connection, t.learners, _LEARNER_COLUMNS, learner_rows)
                 except exc.IntegrityError:
                     raise DuplicateLearner(
                         "adding learners: a stored learner has the ULN or identity of one "
                         "of the batch"
                     ) from None
-                connection.execute(t.learner_versions.insert(), version_rows)
-                if key_rows:
-                    connection.execute(t.block_keys.insert(), key_rows)
+                self._bulk(connection, t.learner_versions, ("uln", "version", "data"), version_rows)
+                self._bulk(connection, t.block_keys, ("key", "uln"), key_rows)
             self._state.delta += searchable
         return len(batch)
+
+    def _bulk(
+        self,
+        connection: Connection,
+        table: sa.Table,
+        columns: Sequence[str],
+        rows: list[tuple[Any, ...]],
+    ) -> None:
+        """Insert many rows straight through the driver (COPY on PostgreSQL).
+
+        Only the values travel as parameters; the table and column names are ours.
+        """
+        if not rows:
+            return
+        quote = self._engine.dialect.identifier_preparer.quote
+        names = ", ".join(quote(column) for column in columns)
+        if self._dialect == "postgresql":
+            raw: Any = connection.connection.driver_connection
+            with (
+                raw.cursor() as cursor,
+                cursor.copy(
+                    f"COPY {table.name} ({names}) FROM STDIN"  # our own names, no value
+                ) as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+            return
+        mark = "?" if self._engine.dialect.paramstyle == "qmark" else "%s"
+        marks = ", ".join([mark] * len(columns))
+        connection.exec_driver_sql(
+            f"INSERT INTO {table.name} ({names}) VALUES ({marks})",  # noqa: S608 - our names
+            rows,
+        )
 
     def get(self, uln: str) -> Learner | None:
         table = t.learners
@@ -741,35 +876,24 @@ class SqlRegister(Register):
             ).scalar()
         return int(count or 0)
 
-    def _candidates(self, record: MatchRecord) -> list[tuple[Hashable, MatchRecord]]:
+    def _candidates(
+        self, record: MatchRecord, frequencies: _SqlFrequencies | None = None
+    ) -> list[tuple[Hashable, MatchRecord]]:
         wanted: dict[str, str] = {}
         for key in query_keys(record):
             wanted.setdefault(_stored(key, t.KEY_LENGTH), key)
         if not wanted:
             return []
-        keys = t.block_keys
-        table = t.learners
         with self._unit("finding candidates", read=True) as connection:
-            sizes = connection.execute(
-                sa.select(keys.c.key, sa.func.count())
-                .where(keys.c.key.in_(list(wanted)))
-                .group_by(keys.c.key)
-            ).all()
+            sizes = connection.execute(_BLOCK_SIZES, {"keys": list(wanted)}).all()
             allowed = [
                 stored for stored, size in sizes if size <= block_limit(record, wanted[stored])
             ]
-            if not allowed:
-                return []
-            rows = connection.execute(
-                sa.select(table.c.uln, table.c.version, table.c.data)
-                .where(
-                    table.c.uln.in_(
-                        sa.select(keys.c.uln).where(keys.c.key.in_(allowed)).scalar_subquery()
-                    )
-                )
-                .order_by(table.c.uln)
-            ).all()
-        return [(row.uln, self._prepared(row.uln, row.version, row.data)) for row in rows]
+            rows = connection.execute(_CANDIDATE_ROWS, {"keys": allowed}).all() if allowed else []
+            found = [(row.uln, self._prepared(row.uln, row.version, row.data)) for row in rows]
+            if frequencies is not None:  # the name counts its weights will ask for
+                frequencies.prefetch(connection, record)
+        return found
 
     def _prepared(self, uln: str, version: int, data: str) -> MatchRecord:
         cache = self._cache
