@@ -32,8 +32,8 @@ found. Open one with :func:`uln.register.open`.
 >>> check = register.verify_learner(new.uln, "Pugh", "Huw")  # names swapped
 >>> check.code, check.failure_flags
 ('WSVRC003', ('VRF1', 'VRF3', 'VRF5', 'VRF6'))
->>> [event.action for event in register.audit(uln=new.uln)]
-['register', 'update']
+>>> print(*[event.action for event in register.audit(uln=new.uln)])
+register update
 """
 
 from __future__ import annotations
