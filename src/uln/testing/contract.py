@@ -39,7 +39,7 @@ from typing import Any, ClassVar, Final
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, precondition, rule
 
@@ -53,6 +53,7 @@ from uln.errors import (
     InvalidRecord,
     NotFound,
     RegisterError,
+    UlnError,
     ValidationError,
 )
 from uln.learner import Demographics, Learner
@@ -68,6 +69,7 @@ from uln.register.base import (
     Register,
 )
 from uln.register.service import LearnerRegister
+from uln.testing.strategies import invalid_ulns
 
 __all__ = [
     "NOW",
@@ -121,6 +123,16 @@ def _stored(uln: str, given: str = "Megan", family: str = "Lee", **more: Any) ->
 def _keys(learner: Learner) -> list[str]:
     return record_keys(match_record(learner.demographics))
 
+
+_ODD: Final = ("", " ", "33445566800", "3344556680\x00", "٣٣٤٤٥٥٦٦٨٠", "9999999999", "0000000042")
+_ODD_TEXT: Final = (
+    "Dan' OR 'x' --",
+    "Robert'); DROP TABLE learners;--",
+    "\x00",
+    "a" * 300,
+    "%s",
+    "?",
+)
 
 _ULNS: Final = ("1000000043", "1026893096", "1174112637", "3344556680", "4444599390")
 
@@ -778,6 +790,57 @@ class RegisterContract:
         for event in register.audit():
             assert "Megan" not in repr(event)
             assert "Lee" not in repr(event)
+
+    @given(value=st.one_of(invalid_ulns(), st.text(max_size=30), st.sampled_from(_ODD)))
+    @settings(
+        max_examples=60,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+    def test_bad_ulns_get_a_code_or_our_error(self, register: LearnerRegister, value: Any) -> None:
+        if not register.count():
+            register.register_learner(person(), organisation=ORGANISATION)
+        valid = checkdigit.is_valid(value)
+        expect = "WSRC0001" if valid else "WSEC0136"
+        assert register.find_by_uln(value, "Megan", "Lee").code == expect
+        assert register.verify_learner(value, "Megan", "Lee").code in ("WSVRC006", "WSEC0136")
+        update = register.update_learner(value, 1, organisation=ORGANISATION, title="Ms")
+        assert update.code == ("WSRC0019" if valid else "WSEC0136")
+        assert register.retrieve_ulns([value]) == {value: None}
+        for call in (register.get, register.history):
+            if not valid:
+                with pytest.raises(UlnError):
+                    call(value)
+        with pytest.raises(UlnError):
+            register.link(value, "3344556680", organisation=ORGANISATION)
+        with pytest.raises(UlnError):
+            register.unlink(value, organisation=ORGANISATION)
+
+    @given(
+        field=st.sampled_from(["GivenName", "FamilyName", "LastKnownPostCode", "DateOfBirth"]),
+        value=st.one_of(st.text(max_size=60), st.sampled_from(_ODD_TEXT)),
+    )
+    @settings(
+        max_examples=60,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+    def test_odd_values_get_a_code_or_our_error(
+        self, register: LearnerRegister, field: str, value: str
+    ) -> None:
+        row = {**person("Sioned", "Evans", "2006-11-30"), field: value}
+        try:
+            result = register.register_learner(row, organisation=ORGANISATION)
+        except UlnError as exc:
+            assert value.strip() == "" or value not in str(exc) or len(value.strip()) < 3
+        else:
+            assert result.code in ("WSRC0005", "WSRC0021", "WSRC0004", "WSRC0003", "WSRC0015")
+        try:
+            found = register.find_by_demographics(row)
+        except UlnError:
+            pass
+        else:
+            assert found.code in ("WSRC0001", "WSRC0002", "WSRC0003", "WSRC0004", "WSRC0015")
 
     def test_an_operation_in_a_failed_transaction_leaves_nothing(
         self, register: LearnerRegister
