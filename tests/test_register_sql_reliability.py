@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import multiprocessing
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -15,9 +15,8 @@ import pytest
 
 pytest.importorskip("sqlalchemy")
 
+import uln.register
 from uln import Demographics, Learner, is_valid
-from uln.checkdigit import generate
-from uln.errors import DuplicateLearner
 from uln.matching import match_record, record_keys
 from uln.register.sql import SqlRegister
 
@@ -25,50 +24,51 @@ PROCESSES = 8
 EACH = 25
 
 
-def _issue(register: SqlRegister, rng: random.Random) -> str:
-    """Allocate a new ULN as the service does: random, reserved for good, retried."""
-    while True:
-        uln = generate(rng)
-        if register.reserve_uln(uln):
-            return uln
+_GIVEN = ["Alys", "Bryn", "Carys", "Dewi", "Elin", "Ffion", "Gethin", "Hywel", "Iolo", "Jac",
+          "Kian", "Lowri", "Macsen", "Nerys", "Osian", "Pedr", "Rhodri", "Siwan", "Tomos",
+          "Urien", "Wyn", "Yestin", "Zara", "Idris", "Olwen"]  # fmt: skip
+_FAMILY = ["Jones", "Vaughan", "Kemeys", "Cadwaladr", "Mostyn", "Tudor", "Bevan", "Llewellyn"]
+_AREAS = ["SA", "CF", "LL", "SY", "NP", "LD", "CH", "HR"]
+
+
+def _person(worker: int, i: int) -> Demographics:
+    """A learner like no other learner of any worker (no possible match among them)."""
+    return Demographics.from_raw(
+        {
+            "GivenName": _GIVEN[i],
+            "FamilyName": _FAMILY[worker],
+            "Gender": "12"[i % 2],
+            "DateOfBirth": _dt.date(1999 + worker, 1 + i % 12, 1 + i).isoformat(),
+            "LastKnownPostCode": f"{_AREAS[worker]}{i + 1} {i % 10}AB",
+        }
+    )
 
 
 def _register_many(url: str, worker: int, start: Any, out: Any) -> None:
-    rng = random.Random(worker)  # the same seed in two workers would collide: retried
-    register = SqlRegister(url)
+    register = uln.register.open(url)
     start.wait()
-    issued = []
-    for i in range(EACH):
-        demographics = Demographics(given_name=f"Given{worker}x{i}", family_name="Jones")
-        with register.transaction():
-            uln = _issue(register, rng)
-            register.add(
-                Learner(uln=uln, demographics=demographics),
-                keys=record_keys(match_record(demographics)),
-                identity=f"{worker}-{i}",
-            )
-        issued.append(uln)
+    results = [
+        register.register_learner(_person(worker, i), organisation="10012345") for i in range(EACH)
+    ]
     register.close()
-    out.put(issued)
+    out.put([(result.code, result.uln) for result in results])
 
 
 def _register_same(url: str, worker: int, start: Any, out: Any) -> None:
-    register = SqlRegister(url)
-    demographics = Demographics(given_name="Dafydd", family_name="O'Brien")
+    register = uln.register.open(url)
+    demographics = Demographics.from_raw(
+        {
+            "GivenName": "Dafydd",
+            "FamilyName": "O'Brien",
+            "Gender": "1",
+            "DateOfBirth": "2007-05-06",
+            "LastKnownPostCode": "LL57 2DG",
+        }
+    )
     start.wait()
-    try:
-        with register.transaction():
-            uln = _issue(register, random.Random(worker))
-            register.add(
-                Learner(uln=uln, demographics=demographics),
-                keys=record_keys(match_record(demographics)),
-                identity="the same person",
-            )
-        out.put(("issued", uln))
-    except DuplicateLearner:
-        out.put(("duplicate", register.find_identity("the same person")))
-    finally:
-        register.close()
+    result = register.register_learner(demographics, organisation="10012345")
+    register.close()
+    out.put((result.code, result.uln))
 
 
 def _run(target: Any, url: str, processes: int) -> list[Any]:
@@ -87,7 +87,8 @@ def _run(target: Any, url: str, processes: int) -> list[Any]:
 
 def test_eight_processes_issue_distinct_valid_ulns_and_lose_nothing(postgres_url: str) -> None:
     results = _run(_register_many, postgres_url, PROCESSES)
-    issued = [uln for batch in results for uln in batch]
+    assert {code for batch in results for code, _ in batch} == {"WSRC0005"}
+    issued = [uln for batch in results for _, uln in batch]
     assert len(issued) == PROCESSES * EACH
     assert len(set(issued)) == len(issued)
     assert all(is_valid(uln) for uln in issued)
@@ -95,15 +96,16 @@ def test_eight_processes_issue_distinct_valid_ulns_and_lose_nothing(postgres_url
         assert register.count() == len(issued)
         assert sorted(learner.uln for learner in register) == sorted(issued)
         assert register.candidates().frequencies.total == len(issued)
-        assert register.candidates().frequencies.family["JONES"] == len(issued)
+        assert register.candidates().frequencies.family["JONES"] == EACH
+        assert all(register.is_reserved(uln) for uln in issued)
 
 
 def test_two_processes_registering_one_person_make_one_learner(sql_url: str) -> None:
     results = _run(_register_same, sql_url, 2)
-    kinds = sorted(kind for kind, _ in results)
-    assert kinds == ["duplicate", "issued"]
+    codes = sorted(code for code, _ in results)
+    assert codes == ["WSRC0005", "WSRC0021"]  # issued; refused: the same fields exist
     ulns = {uln for _, uln in results}
-    assert len(ulns) == 1  # the loser is told the winner's ULN
+    assert len(ulns) == 1  # the one refused is told the ULN issued
     with SqlRegister(sql_url) as register:
         assert register.count() == 1
         assert [learner.uln for learner in register] == list(ulns)

@@ -288,7 +288,9 @@ def _engine(url: str) -> tuple[Engine, str | None]:
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
     if backend not in ("postgresql", "mysql", "mariadb"):
         raise RegisterError(f"unsupported database {backend!r}: use sqlite, postgresql or mysql")
-    return sa.create_engine(parsed, pool_recycle=3600), None
+    # READ COMMITTED on every server (PostgreSQL's default; InnoDB's is REPEATABLE READ):
+    # after a unique key refused a row, the next read sees the row that beat it
+    return sa.create_engine(parsed, pool_recycle=3600, isolation_level="READ COMMITTED"), None
 
 
 def _sqlite_events(engine: Engine, *, wal: bool) -> None:
