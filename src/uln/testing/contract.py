@@ -836,7 +836,7 @@ class RegisterContract:
             message = str(exc)
         if message is None:
             assert result.code in ("WSRC0005", "WSRC0021", "WSRC0004", "WSRC0003", "WSRC0015")
-        elif len(value.strip()) >= 3:
+        elif len(value.strip()) >= 6:
             assert value not in message  # never the value itself
         try:
             found = register.find_by_demographics(row)
