@@ -513,3 +513,33 @@ def test_uln_imports_without_sqlalchemy() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.stdout.strip() == "ok", done.stderr
+
+
+# -- the bulk path ---------------------------------------------------------------------------
+
+
+def test_add_many_stores_what_add_would_and_refuses_a_duplicate_batch(
+    sql_register: SqlRegister,
+) -> None:
+    from uln.register.memory import MemoryRegister
+
+    rng = random.Random(8)
+    people = {}
+    while len(people) < 40:
+        people[generate(rng)] = person(rng)
+    items = [(learner(u, d), keys_of(d), f"id-{u}") for u, d in people.items()]
+    memory = MemoryRegister()
+    assert memory.add_many(items, batch_size=7) == sql_register.add_many(items, batch_size=7) == 40
+    assert list(sql_register) == list(memory)
+    assert sql_register.find_identity(f"id-{items[3][0].uln}") == items[3][0].uln
+    assert sql_register.history(str(items[3][0].uln)) == [items[3][0]]
+    query = next(iter(people.values()))
+    assert [u for u, _ in sql_register.candidates().candidates(query)] == [
+        u for u, _ in memory.candidates().candidates(query)
+    ]
+    fresh = learner("3344556680", HUW)
+    for store in (memory, sql_register):
+        with pytest.raises(DuplicateLearner):
+            store.add_many([(fresh, None, None), (items[0][0], None, None)])
+        assert store.get("3344556680") is None  # the whole batch was refused
+        assert store.count() == 40

@@ -744,14 +744,20 @@ class SqlRegister(Register):
         names = ", ".join(quote(column) for column in columns)
         if self._dialect == "postgresql":
             raw: Any = connection.connection.driver_connection
-            with (
-                raw.cursor() as cursor,
-                cursor.copy(
-                    f"COPY {table.name} ({names}) FROM STDIN"  # our own names, no value
-                ) as copy,
-            ):
-                for row in rows:
-                    copy.write_row(row)
+            try:
+                with (
+                    raw.cursor() as cursor,
+                    cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy,  # our names
+                ):
+                    for row in rows:
+                        copy.write_row(row)
+            except Exception as error:  # the driver's own (COPY goes around SQLAlchemy)
+                state = getattr(error, "sqlstate", None)
+                if state is None:
+                    raise
+                if state.startswith("23"):  # integrity constraint violation
+                    raise exc.IntegrityError("COPY", None, error) from None
+                raise exc.DBAPIError("COPY", None, error) from None
             return
         mark = "?" if self._engine.dialect.paramstyle == "qmark" else "%s"
         marks = ", ".join([mark] * len(columns))
