@@ -79,7 +79,7 @@ from uln.register.base import (
 )
 from uln.register.rules import RULES, RegisterRules
 
-__all__ = ["FIND_TYPES", "LearnerRegister", "Result", "open_register"]
+__all__ = ["FIND_TYPES", "LearnerRegister", "Result", "learner_identity", "open_register"]
 
 FIND_TYPES: Final = ("FUL", "CHK")
 """Find by ULN: ``FUL`` returns the full record, ``CHK`` only checks (no record) [spec]."""
@@ -756,19 +756,7 @@ class LearnerRegister:
 
     @staticmethod
     def _identity(d: Demographics) -> str:
-        """A digest of the normalised mandatory fields (the same person, the same digest)."""
-        assert d.date_of_birth is not None
-        assert d.gender is not None
-        text = "\x1f".join(
-            (
-                name_key(d.given_name),
-                name_key(d.family_name),
-                d.date_of_birth.isoformat(),
-                str(int(d.gender)),
-                str(d.postcode),
-            )
-        )
-        return hashlib.sha256(text.encode()).hexdigest()
+        return learner_identity(d)
 
     @staticmethod
     def _keys(learner: Learner) -> list[str]:
@@ -827,6 +815,41 @@ class LearnerRegister:
     def _learners(self, ulns: list[str]) -> tuple[Learner, ...]:
         stored = self._store.get_many(ulns)
         return tuple(self._with_links(stored[uln]) for uln in ulns if uln in stored)
+
+
+def learner_identity(demographics: Demographics) -> str:
+    """The identity a backend keeps unique: a digest of the normalised mandatory fields.
+
+    Two records with the same given and family name keys (case, accents, ``O'Brien`` =
+    ``OBrien``), date of birth, gender and canonical postcode have the same identity
+    [ours]. A SHA-256 digest, so the stored value reveals nothing by itself.
+
+    >>> from uln import Demographics
+    >>> a = Demographics.from_raw({"GivenName": "Siân", "FamilyName": "O'Brien",
+    ...     "DateOfBirth": "2007-04-12", "Gender": "2", "LastKnownPostCode": "sa11aa"})
+    >>> b = Demographics.from_raw({"GivenName": "SIAN", "FamilyName": "OBrien",
+    ...     "DateOfBirth": "12/04/2007", "Gender": "F", "LastKnownPostCode": "SA1 1AA"})
+    >>> learner_identity(a) == learner_identity(b), len(learner_identity(a))
+    (True, 64)
+
+    Raises:
+        MissingValue: a mandatory field is missing.
+    """
+    d = demographics
+    if not d.is_complete:
+        raise MissingValue("the five mandatory fields are needed", field="learner")
+    assert d.date_of_birth is not None
+    assert d.gender is not None
+    text = "\x1f".join(
+        (
+            name_key(d.given_name),
+            name_key(d.family_name),
+            d.date_of_birth.isoformat(),
+            str(int(d.gender)),
+            str(d.postcode),
+        )
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _valid_uln(value: object) -> str | None:

@@ -68,7 +68,7 @@ from uln.register.base import (
     ExceptionStatus,
     Register,
 )
-from uln.register.service import LearnerRegister
+from uln.register.service import LearnerRegister, learner_identity
 from uln.testing.strategies import invalid_ulns
 
 __all__ = [
@@ -944,7 +944,7 @@ def load_learners(store: Register, rows: list[tuple[str, dict[str, Any]]]) -> No
     with store.transaction():
         for uln, row in rows:
             learner = attrs.evolve(Learner.from_raw({**row, "ULN": uln}), created=NOW, updated=NOW)
-            identity = LearnerRegister._identity(learner.demographics)
+            identity = learner_identity(learner.demographics)
             store.add(learner, keys=_keys(learner), identity=identity)
 
 
@@ -965,7 +965,7 @@ def assert_same_find_results(
     seen: set[str] = set()
     while len(rows) < learners:
         row = _random_row(rng)
-        identity = LearnerRegister._identity(Demographics.from_raw(row))
+        identity = learner_identity(Demographics.from_raw(row))
         if identity in seen:
             continue
         seen.add(identity)
@@ -1037,7 +1037,7 @@ class RegisterStateMachine(RuleBasedStateMachine):
 
     @rule(target=ulns, row=_PEOPLE)
     def register_person(self, row: dict[str, Any]) -> str:
-        identity = LearnerRegister._identity(Demographics.from_raw(row))
+        identity = learner_identity(Demographics.from_raw(row))
         result = self.register.register_learner(row, organisation=ORGANISATION, force=True)
         if identity in self.identities:
             assert result.code == "WSRC0021"
@@ -1054,8 +1054,8 @@ class RegisterStateMachine(RuleBasedStateMachine):
         entry = self.model[uln]
         version = entry.version - 1 if stale else entry.version
         row = {**entry.row, "LastKnownPostCode": postcode}
-        identity = LearnerRegister._identity(Demographics.from_raw(row))
-        old_identity = LearnerRegister._identity(Demographics.from_raw(entry.row))
+        identity = learner_identity(Demographics.from_raw(row))
+        old_identity = learner_identity(Demographics.from_raw(entry.row))
         if entry.master is not None:
             with pytest.raises(IntegrityError):
                 self.register.update_learner(
