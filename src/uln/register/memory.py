@@ -64,7 +64,9 @@ class MemoryRegister(Register):
     """A register in this process's memory (see the module docs).
 
     Safe to share between threads: a transaction holds the register's lock until it
-    ends, so units of work run one after another.
+    ends, so units of work run one after another. Reads take no lock: a thread reading
+    while another is inside a transaction may see that transaction's changes before
+    it commits (or rolls back); use one register per process for anything shared.
 
     >>> store = MemoryRegister()
     >>> store.reserve_uln("3344556680"), store.reserve_uln("3344556680")
