@@ -23,6 +23,7 @@ import datetime as _dt
 import threading
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from operator import itemgetter
 from typing import Any
 
 import attrs
@@ -42,6 +43,7 @@ from uln.register.base import (
 __all__ = ["MemoryRegister"]
 
 _Undo = Callable[[], object]
+_first = itemgetter(0)
 
 
 class _SortedSource:
@@ -56,7 +58,7 @@ class _SortedSource:
 
     def candidates(self, query: Any) -> list[tuple[Hashable, MatchRecord]]:
         found = self._index.candidates(match_record(query))
-        found.sort(key=lambda pair: str(pair[0]))
+        found.sort(key=_first)  # ids are ULNs (text)
         return found
 
 
