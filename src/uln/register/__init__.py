@@ -25,6 +25,7 @@ from uln.register.base import (
     ExceptionStatus,
     Register,
 )
+from uln.register.memory import MemoryRegister
 from uln.register.service import LearnerRegister, Result
 from uln.register.service import open_register as open
 
@@ -36,6 +37,7 @@ __all__ = [
     "ExceptionKind",
     "ExceptionStatus",
     "LearnerRegister",
+    "MemoryRegister",
     "Register",
     "Result",
     "open",
