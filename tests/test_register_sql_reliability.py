@@ -169,3 +169,32 @@ def test_a_process_killed_mid_transaction_changes_nothing(
         # the register is not left locked
         register.add(Learner(uln="1000000012", demographics=huw), keys=None, identity=None)
         assert register.count() == 2
+
+
+def _open(url: str, worker: int, start: Any, out: Any) -> None:
+    start.wait()
+    try:
+        with SqlRegister(url) as register:
+            out.put(register.count())
+    except Exception as error:  # reported to the test, which fails on it
+        out.put(repr(error))
+
+
+def test_processes_opening_a_new_database_at_once_make_one_schema(sql_url: str) -> None:
+    import sqlalchemy as sa
+
+    from uln.register import _sql_tables as tables
+
+    engine = sa.create_engine(sql_url)
+    with engine.begin() as connection:  # back to an empty database
+        for table in reversed(tables.metadata.sorted_tables):
+            connection.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
+        connection.execute(sa.text("DROP TABLE IF EXISTS uln_schema_version"))
+    engine.dispose()
+    assert _run(_open, sql_url, 4) == [0, 0, 0, 0]
+    with SqlRegister(sql_url) as register:
+        add = Learner(uln="3344556680", demographics=Demographics(given_name="Huw"))
+        register.add(add, keys=None, identity=None)
+        assert register.count() == 1
+        names = set(sa.inspect(register.engine).get_table_names())
+    assert {table.name for table in tables.metadata.sorted_tables} <= names
