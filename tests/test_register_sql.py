@@ -533,6 +533,8 @@ def test_add_many_stores_what_add_would_and_refuses_a_duplicate_batch(
     assert list(sql_register) == list(memory)
     assert sql_register.find_identity(f"id-{items[3][0].uln}") == items[3][0].uln
     assert sql_register.history(str(items[3][0].uln)) == [items[3][0]]
+    assert all(sql_register.is_reserved(str(x.uln)) for x, _, _ in items)
+    assert not sql_register.reserve_uln(str(items[5][0].uln))  # never issued again
     query = next(iter(people.values()))
     assert [u for u, _ in sql_register.candidates().candidates(query)] == [
         u for u, _ in memory.candidates().candidates(query)

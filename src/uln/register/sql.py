@@ -253,6 +253,12 @@ def _counts_query() -> Any:
 
 
 _NAME_COUNTS: Final = _counts_query()
+
+_RESERVE_ALL: Final = {  # insert, or leave the row there (driver SQL, values bound)
+    "postgresql": "INSERT INTO uln_ulns_allocated (uln) VALUES (%s) ON CONFLICT DO NOTHING",
+    "sqlite": "INSERT OR IGNORE INTO uln_ulns_allocated (uln) VALUES (?)",
+    "mysql": "INSERT IGNORE INTO uln_ulns_allocated (uln) VALUES (%s)",
+}
 """The counts of some given and family name keys, and (when asked) the total."""
 
 _CANDIDATE_ROWS: Final = (
@@ -633,6 +639,16 @@ class SqlRegister(Register):
                 return False
         return True
 
+    def _reserve_all(self, ulns: list[str]) -> None:
+        """Record ``ulns`` as reserved, whether or not they were before (committed at once)."""
+        if self._memory_reserved is not None:
+            self._memory_reserved.update(ulns)
+            return
+        sql = _RESERVE_ALL.get(self._alloc.dialect.name, _RESERVE_ALL["mysql"])
+        with _mapped("reserving ULNs"), self._alloc.connect() as connection:
+            connection.exec_driver_sql(sql, [(uln,) for uln in ulns])
+            connection.commit()
+
     def is_reserved(self, uln: str) -> bool:
         if self._memory_reserved is not None:
             return uln in self._memory_reserved
@@ -678,7 +694,9 @@ class SqlRegister(Register):
 
         ``items`` gives ``(learner, keys, identity)`` as :meth:`add` takes them. Each
         batch is written with multi-row inserts in one transaction (or inside the
-        current one); returns how many learners were stored.
+        current one); returns how many learners were stored. The learners' ULNs are
+        also recorded as reserved (for good, as :meth:`reserve_uln` does), so a ULN
+        brought in by an import is never issued to anyone else.
 
         Raises:
             DuplicateLearner: a learner of a batch has the ULN or identity of a stored
@@ -713,6 +731,7 @@ class SqlRegister(Register):
                 key_rows.extend(
                     (key, uln) for key in dict.fromkeys(_stored(key, t.KEY_LENGTH) for key in keys)
                 )
+        self._reserve_all([str(row[0]) for row in learner_rows])
         with self._unit("adding learners") as connection:
             with self._guarded(connection, "adding learners"):
                 try:
