@@ -115,3 +115,9 @@ for _command in _matching_commands():
 from uln.batch._cli import batch_group  # noqa: E402
 
 cli.add_command(batch_group())
+
+# The register commands (uln._cli.register): uln register init | import | show, find, verify.
+from uln._cli.register import commands as _register_commands  # noqa: E402
+
+for _command in _register_commands():
+    cli.add_command(_command)

@@ -3,6 +3,15 @@
 The storage surface is :class:`Register` (:mod:`uln.register.base`); backends keep
 learners in memory or in an SQL database, and the LRS operations run on top of any of
 them.
+
+>>> import uln.register
+>>> with uln.register.open("memory://") as register:
+...     result = register.register_learner(
+...         {"GivenName": "Dan' OR 'x' --", "FamilyName": "O'Brien", "Gender": "1",
+...          "DateOfBirth": "2006-01-31", "LastKnownPostCode": "CF10 1AA"},
+...         organisation="10012345")
+...     result.code, register.get(result.uln).demographics.family_name
+('WSRC0005', "O'Brien")
 """
 
 from __future__ import annotations
@@ -16,6 +25,9 @@ from uln.register.base import (
     ExceptionStatus,
     Register,
 )
+from uln.register.memory import MemoryRegister
+from uln.register.service import LearnerRegister, Result
+from uln.register.service import open_register as open
 
 __all__ = [
     "AuditEvent",
@@ -24,5 +36,9 @@ __all__ = [
     "ExceptionItem",
     "ExceptionKind",
     "ExceptionStatus",
+    "LearnerRegister",
+    "MemoryRegister",
     "Register",
+    "Result",
+    "open",
 ]

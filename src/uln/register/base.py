@@ -210,6 +210,39 @@ class Register(abc.ABC):
             DuplicateLearner: a stored learner has the same ULN or the same identity.
         """
 
+    def add_many(
+        self,
+        items: Iterable[tuple[Learner, Sequence[str] | None, str | None]],
+        *,
+        batch_size: int = 5_000,
+    ) -> int:
+        """Store many new learners (a bulk import), ``batch_size`` to a transaction.
+
+        ``items`` gives ``(learner, keys, identity)`` as :meth:`add` takes them; returns
+        how many were stored. This default adds them one by one; a backend may write a
+        whole batch at once (the SQL register uses multi-row inserts, or COPY on
+        PostgreSQL).
+
+        Raises:
+            DuplicateLearner: a learner of a batch has the ULN or identity of a stored
+                one (that batch is not stored; earlier ones are).
+        """
+        # (h11/sql: the bulk path for imports; SqlRegister overrides it)
+        stored = 0
+        batch: list[tuple[Learner, Sequence[str] | None, str | None]] = []
+        for item in items:
+            batch.append(item)
+            if len(batch) >= batch_size:
+                stored += self._add_each(batch)
+                batch = []
+        return stored + self._add_each(batch)
+
+    def _add_each(self, batch: list[tuple[Learner, Sequence[str] | None, str | None]]) -> int:
+        with self.transaction():
+            for learner, keys, identity in batch:
+                self.add(learner, keys=keys, identity=identity)
+        return len(batch)
+
     @abc.abstractmethod
     def get(self, uln: str) -> Learner | None:
         """The current version of the learner with ``uln``, or None."""

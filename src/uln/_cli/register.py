@@ -1,0 +1,332 @@
+"""The ``uln register`` commands (init, import, show) and ``uln find``, ``uln verify``.
+
+Each opens a register by URL: ``--register URL``, else the ``ULN_REGISTER``
+environment variable, else the embedded SQLite register ``./uln.sqlite3``. A plain
+file path is taken as an SQLite register. Errors are reported by field and line,
+never with a learner's details; ``find`` and ``show`` print the learners asked for.
+
+>>> import tempfile
+>>> from click.testing import CliRunner
+>>> runner = CliRunner()
+>>> result = runner.invoke(register_group, ["init", "memory://"])
+>>> print(result.output, end="")
+register ready (memory): 0 learners
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Final
+
+import click
+
+from uln.errors import DuplicateLearner, InvalidRecord, UlnError
+from uln.learner import FIELDS, Learner
+from uln.register import LearnerRegister, Result
+from uln.register import open as open_register
+
+__all__ = [
+    "DEFAULT_ORGANISATION",
+    "DEFAULT_REGISTER",
+    "commands",
+    "find",
+    "register_group",
+    "verify",
+]
+
+DEFAULT_REGISTER: Final = "sqlite:///uln.sqlite3"
+"""The register used when neither ``--register`` nor ``ULN_REGISTER`` names one."""
+
+DEFAULT_ORGANISATION: Final = "TEST0001"
+"""The UKPRN recorded in the audit history when ``--organisation`` is not given (an LRS
+test organisation id, so it is never mistaken for a real provider) [ours]."""
+
+_CHUNK: Final = 500
+"""Rows imported per transaction."""
+
+_register_option = click.option(
+    "--register",
+    "url",
+    envvar="ULN_REGISTER",
+    default=DEFAULT_REGISTER,
+    show_default=True,
+    help="The register's URL (memory://, sqlite:///path, postgresql+psycopg://..., "
+    "mysql+pymysql://...) or an SQLite file; ULN_REGISTER overrides the default.",
+)
+
+
+def _url(value: str) -> str:
+    return value if "://" in value else f"sqlite:///{value}"
+
+
+def _where(url: str) -> str:
+    """The URL without anything secret: the scheme, and the file for SQLite."""
+    scheme = url.partition(":")[0]
+    if scheme.startswith("sqlite"):
+        return url.partition(":///")[2] or scheme
+    return scheme
+
+
+def _open(url: str) -> LearnerRegister:
+    try:
+        return open_register(_url(url))
+    except UlnError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group("register")
+def register_group() -> None:
+    """Keep a learner register: create it, import learners, show one."""
+
+
+@register_group.command("init")
+@click.argument("url", required=False, envvar="ULN_REGISTER", default=DEFAULT_REGISTER)
+def init(url: str) -> None:
+    """Create the register at URL (or upgrade its schema); default ./uln.sqlite3."""
+    with _open(url) as register:
+        count = register.count()
+    click.echo(f"register ready ({_where(_url(url))}): {count} learners")
+
+
+def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames:
+            raise click.ClickException(f"{path.name}: the file has no heading row")
+        for row in reader:
+            yield reader.line_num, {k: v for k, v in row.items() if isinstance(k, str)}
+
+
+_SUMMARY: Final = {
+    "WSRC0005": "registered",
+    "WSRC0004": "already registered (one clear match, existing ULN kept)",
+    "WSRC0021": "already registered (same mandatory fields)",
+    "WSRC0003": "possible matches: exceptions opened",
+    "WSRC0002": "too many matches: exceptions opened",
+    "WSRC0015": "insufficient data",
+}
+
+
+@register_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_register_option
+@click.option(
+    "--organisation",
+    default=DEFAULT_ORGANISATION,
+    show_default=True,
+    help="The UKPRN recorded in the audit history.",
+)
+@click.option("--force", is_flag=True, help="Issue new ULNs even when similar learners exist.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def import_(file: Path, url: str, organisation: str, force: bool, quiet: bool) -> None:
+    """Load learners from a CSV file with a heading row (LRS or snake_case names).
+
+    Rows with a valid ULN are stored under it; rows without one are searched for and
+    given a new ULN. Rows that fail are reported by line and field, and the rest are
+    loaded. Exits 1 when any row was rejected.
+    """
+    counts: Counter[str] = Counter()
+    rejected = 0
+    rows = list(_rows(file))
+    show = not quiet and sys.stderr.isatty()
+    with _open(url) as register:
+        bar: Any = click.progressbar(length=len(rows), label="importing", file=sys.stderr)
+        with bar if show else _NoBar():
+            for start in range(0, len(rows), _CHUNK):
+                chunk = rows[start : start + _CHUNK]
+                with register.transaction():
+                    for line, row in chunk:
+                        code = _import_row(register, line, row, organisation, force)
+                        if code is None:
+                            rejected += 1
+                        else:
+                            counts[code] += 1
+                if show:
+                    bar.update(len(chunk))
+        total = register.count()
+    for code, label in _SUMMARY.items():
+        if counts[code]:
+            click.echo(f"{counts[code]:>8}  {label} ({code})")
+    if rejected:
+        click.echo(f"{rejected:>8}  rows rejected (see above)")
+    click.echo(f"{total:>8}  learners in the register")
+    if rejected:
+        raise SystemExit(1)
+
+
+class _NoBar:
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _import_row(
+    register: LearnerRegister, line: int, row: dict[str, str], organisation: str, force: bool
+) -> str | None:
+    try:
+        learner = Learner.from_raw(row, line=line)
+        if force and learner.uln is None:
+            result = register.register_learner(learner, organisation=organisation, force=True)
+        else:
+            result = register.load(learner, organisation=organisation)
+    except InvalidRecord as exc:
+        for problem in exc.problems:
+            click.echo(f"line {line}: {problem.field}: {problem.rule}", err=True)
+        return None
+    except DuplicateLearner as exc:
+        click.echo(f"line {line}: ULN: {exc}", err=True)
+        return None
+    except UlnError as exc:
+        click.echo(f"line {line}: {exc}", err=True)
+        return None
+    return result.code
+
+
+def _describe(learner: Learner) -> str:
+    d = learner.demographics
+    dob = d.date_of_birth.isoformat() if d.date_of_birth else ""
+    gender = str(int(d.gender)) if d.gender is not None else ""
+    linked = f"  linked: {','.join(learner.linked_ulns)}" if learner.linked_ulns else ""
+    return f"{learner.uln}  {d.given_name} {d.family_name}  {dob}  {gender}  {d.postcode}{linked}"
+
+
+def _print_result(result: Result, as_json: bool) -> None:
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "code": result.code,
+                    "meaning": result.meaning,
+                    "uln": result.uln,
+                    "learners": [learner.to_dict() for learner in result.learners],
+                    "linked_ulns": list(result.linked_ulns),
+                    "failure_flags": list(result.failure_flags),
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
+    flags = f"  flags: {' '.join(result.failure_flags)}" if result.failure_flags else ""
+    uln = f"  {result.uln}" if result.uln and not result.learners else ""
+    click.echo(f"{result.code}  {result.meaning}{uln}{flags}")
+    for learner in result.learners:
+        click.echo(_describe(learner))
+
+
+@click.command()
+@click.option("--given", required=True, help="Given name.")
+@click.option("--family", required=True, help="Family name.")
+@click.option("--dob", required=True, help="Date of birth (YYYY-MM-DD).")
+@click.option("--gender", required=True, help="Gender: 0, 1, 2, 9 (or a word: female ...).")
+@click.option("--postcode", required=True, help="Last known postcode.")
+@click.option("--previous-family", default=None, help="Previous family name.")
+@click.option("--email", default=None, help="Email address.")
+@_register_option
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def find(
+    given: str,
+    family: str,
+    dob: str,
+    gender: str,
+    postcode: str,
+    previous_family: str | None,
+    email: str | None,
+    url: str,
+    as_json: bool,
+) -> None:
+    """Find a learner by demographics; exits 1 when no learner is returned."""
+    row = {
+        "GivenName": given,
+        "FamilyName": family,
+        "DateOfBirth": dob,
+        "Gender": gender,
+        "LastKnownPostCode": postcode,
+        "PreviousFamilyName": previous_family,
+        "EmailAddress": email,
+    }
+    with _open(url) as register:
+        try:
+            result = register.find_by_demographics(row)
+        except UlnError as exc:
+            raise click.ClickException(str(exc)) from None
+    _print_result(result, as_json)
+    if not result.learners:
+        raise SystemExit(1)
+
+
+@click.command()
+@click.argument("uln")
+@click.option("--given", required=True, help="Given name.")
+@click.option("--family", required=True, help="Family name.")
+@click.option("--dob", default=None, help="Date of birth (YYYY-MM-DD).")
+@click.option("--gender", default=None, help="Gender: 0, 1, 2, 9.")
+@_register_option
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def verify(
+    uln: str,
+    given: str,
+    family: str,
+    dob: str | None,
+    gender: str | None,
+    url: str,
+    as_json: bool,
+) -> None:
+    """Verify a ULN against names (and date of birth, gender); exits 1 unless it matches
+    or is similar (WSVRC001..004)."""
+    with _open(url) as register:
+        try:
+            result = register.verify_learner(uln, given, family, dob, gender)
+        except UlnError as exc:
+            raise click.ClickException(str(exc)) from None
+    _print_result(result, as_json)
+    if result.code not in ("WSVRC001", "WSVRC002", "WSVRC003", "WSVRC004"):
+        raise SystemExit(1)
+
+
+@register_group.command("show")
+@click.argument("uln")
+@_register_option
+def show(uln: str, url: str) -> None:
+    """Show a learner's record, its links and its audit history."""
+    with _open(url) as register:
+        try:
+            learner = register.get(uln)
+        except UlnError as exc:
+            raise click.ClickException(str(exc)) from None
+        if learner is None:
+            raise click.ClickException("no learner has this ULN")
+        assert learner.uln is not None
+        events = register.audit(uln=learner.uln)
+        versions = len(register.history(learner.uln))
+    click.echo(f"ULN: {learner.uln}")
+    click.echo(f"VersionNumber: {learner.version} ({versions} kept)")
+    for spec in FIELDS:
+        if spec.attr in ("uln", "version", "linked_ulns"):
+            continue
+        source: Any = learner.demographics if spec.record == "demographics" else learner
+        value = getattr(source, spec.attr, None)
+        if value is None:
+            continue
+        if hasattr(value, "isoformat"):
+            value = value.isoformat()
+        elif isinstance(value, int):
+            value = int(value)
+        click.echo(f"{spec.lrs_name}: {value}")
+    if learner.linked_ulns:
+        click.echo(f"LinkedULNs: {', '.join(learner.linked_ulns)}")
+    click.echo("history:")
+    for event in events:
+        fields = f" ({', '.join(event.fields)})" if event.fields else ""
+        click.echo(f"  {event.at.isoformat()}  {event.organisation}  {event.action}{fields}")
+
+
+def commands() -> list[click.Command]:
+    """The commands to add to ``uln``: the ``register`` group, ``find`` and ``verify``."""
+    return [register_group, find, verify]

@@ -1,0 +1,1107 @@
+"""A register kept in an SQL database: SQLite, PostgreSQL or MariaDB/MySQL.
+
+:class:`SqlRegister` implements :class:`uln.register.base.Register` with SQLAlchemy
+Core (tables and explicit row <-> record code, no ORM). Learners are stored whole as
+JSON (:meth:`uln.Learner.to_dict`), every version in a table of their own; their
+blocking keys sit in an indexed table, so a find reads only its candidates; the name
+keys of searchable learners are indexed columns, counted in SQL for term-frequency
+weights, so a find gives the same results as in memory.
+
+Opening a register creates or upgrades its schema (Alembic migrations shipped in
+:mod:`uln.register.migrations`). Supported URLs: ``sqlite:///path`` (WAL, a busy
+timeout, foreign keys on), ``postgresql+psycopg://...`` and ``mysql+pymysql://...``
+(InnoDB, utf8mb4). A database error never reaches the caller: it becomes one of the
+:mod:`uln.errors` register errors, whose message names no value.
+
+>>> import tempfile, pathlib
+>>> from uln import Learner, Demographics
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "register.sqlite3"
+>>> with SqlRegister(f"sqlite:///{path}") as register:
+...     register.reserve_uln("3344556680")
+...     with register.transaction():
+...         register.add(Learner(uln="3344556680", demographics=Demographics(given_name="Huw")),
+...                      keys=None, identity=None)
+...     register.get("3344556680").demographics.given_name, register.count()
+True
+('Huw', 1)
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import random
+import threading
+from collections import Counter
+from collections.abc import Hashable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any, Final
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.pool import StaticPool
+
+from uln.errors import ConcurrencyError, DuplicateLearner, NotFound, RegisterError
+from uln.learner import Learner
+from uln.matching import (
+    CandidateSource,
+    MatchRecord,
+    TermFrequencies,
+    block_limit,
+    match_record,
+    query_keys,
+)
+from uln.register import _sql_tables as t
+from uln.register.base import (
+    AuditEvent,
+    BatchEntry,
+    BatchRun,
+    ExceptionItem,
+    ExceptionKind,
+    ExceptionStatus,
+    Register,
+)
+
+__all__ = ["SqlRegister", "upgrade_schema"]
+
+MIGRATIONS: Final = Path(__file__).with_name("migrations")
+"""Where the Alembic environment and versions of the schema are."""
+
+SLOTS: Final = 16
+"""Rows the count of searchable learners is spread over (see ``uln_name_totals``)."""
+
+_PAGE: Final = 1_000  # learners read at a time when iterating
+_CHUNK: Final = 500  # values in one IN (...) list
+_CACHE_SIZE: Final = 50_000  # prepared candidate records kept between finds
+_LOCK_ID: Final = 0x756C6E  # PostgreSQL advisory lock held while migrating ("uln")
+
+
+# -- errors ----------------------------------------------------------------------------
+
+
+def _database_error(error: exc.SQLAlchemyError, doing: str) -> RegisterError:
+    """Our error for a database error; its message names no value (they may be personal)."""
+    orig = getattr(error, "orig", None)
+    kind = type(orig if orig is not None else error).__name__
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code is None and orig is not None and getattr(orig, "args", None):
+        first = orig.args[0]
+        code = first if isinstance(first, int) else None
+    # serialisation failures and deadlocks (PostgreSQL 40001/40P01, MySQL 1213/1205)
+    if code in ("40001", "40P01", 1213, 1205):
+        return ConcurrencyError(f"{doing}: the database chose this transaction to give way")
+    if isinstance(error, exc.IntegrityError):
+        return DuplicateLearner(f"{doing}: a stored record already has this key")
+    suffix = f" {code}" if code is not None else ""
+    return RegisterError(f"{doing}: database error {kind}{suffix}")
+
+
+@contextmanager
+def _mapped(doing: str) -> Iterator[None]:
+    try:
+        yield
+    except exc.SQLAlchemyError as error:
+        raise _database_error(error, doing) from None
+
+
+# -- row <-> record ----------------------------------------------------------------------
+
+
+def _dump(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def _learner_json(learner: Learner) -> str:
+    return _dump(learner.to_dict())
+
+
+def _load_learner(data: str) -> Learner:
+    return Learner.from_dict(json.loads(data))
+
+
+def _stored(text: str, length: int) -> str:
+    """``text`` as stored in an indexed column: a digest when it is too long."""
+    if len(text) <= length:
+        return text
+    return text[:1] + "#" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _name_keys(learner: Learner) -> tuple[str | None, str | None]:
+    record = match_record(learner.demographics)
+    given = None if record.given is None else _stored(record.given.key, t.NAME_LENGTH)
+    family = None if record.family is None else _stored(record.family.key, t.NAME_LENGTH)
+    return given, family
+
+
+def _learner_row(learner: Learner, keys: Sequence[str] | None, identity: str | None) -> Any:
+    given, family = (None, None) if keys is None else _name_keys(learner)
+    return {
+        "uln": learner.uln,
+        "version": learner.version,
+        "master_uln": learner.master_uln,
+        "identity": identity,
+        "searchable": keys is not None,
+        "given_key": given,
+        "family_key": family,
+        "data": _learner_json(learner),
+    }
+
+
+def _key_rows(uln: str, keys: Sequence[str]) -> list[dict[str, str]]:
+    stored = dict.fromkeys(_stored(key, t.KEY_LENGTH) for key in keys)
+    return [{"key": key, "uln": uln} for key in stored]
+
+
+def _exception_data(item: ExceptionItem) -> str:
+    return _dump(
+        {
+            "learner": item.learner.to_dict(),
+            "created": item.created.isoformat(),
+            "candidates": list(item.candidates),
+            "resolved_uln": item.resolved_uln,
+            "resolved": None if item.resolved is None else item.resolved.isoformat(),
+            "batch": item.batch,
+            "line": item.line,
+        }
+    )
+
+
+def _exception_item(row: Any) -> ExceptionItem:
+    data = json.loads(row.data)
+    resolved = data["resolved"]
+    return ExceptionItem(
+        kind=ExceptionKind(row.kind),
+        learner=Learner.from_dict(data["learner"]),
+        organisation=row.organisation,
+        created=_dt.datetime.fromisoformat(data["created"]),
+        candidates=tuple(data["candidates"]),
+        status=ExceptionStatus(row.status),
+        resolved_uln=data["resolved_uln"],
+        resolved=None if resolved is None else _dt.datetime.fromisoformat(resolved),
+        batch=data["batch"],
+        line=data["line"],
+        id=row.id,
+    )
+
+
+def _audit_event(row: Any) -> AuditEvent:
+    return AuditEvent(
+        at=_dt.datetime.fromisoformat(row.at),
+        organisation=row.organisation,
+        action=row.action,
+        uln=row.uln,
+        version=row.version,
+        fields=tuple(json.loads(row.fields)),
+        user=row.user,
+        detail=row.detail,
+    )
+
+
+def _batch_run(row: Any) -> BatchRun:
+    return BatchRun(
+        key=row.key,
+        ukprn=row.ukprn,
+        file_name=row.file_name,
+        total=row.total,
+        started=_dt.datetime.fromisoformat(row.started),
+        finished=None if row.finished is None else _dt.datetime.fromisoformat(row.finished),
+    )
+
+
+def _chunks(values: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+_LEARNER_COLUMNS: Final = (
+    "uln",
+    "version",
+    "master_uln",
+    "identity",
+    "searchable",
+    "given_key",
+    "family_key",
+    "data",
+)
+
+_BLOCK_SIZES: Final = (
+    sa.select(t.block_keys.c.key, sa.func.count())
+    .where(t.block_keys.c.key.in_(sa.bindparam("keys", expanding=True)))
+    .group_by(t.block_keys.c.key)
+)
+
+
+def _counts_query() -> Any:
+    learners, totals = t.learners, t.name_totals
+    parts = [
+        sa.select(sa.literal(kind).label("kind"), column.label("key"), sa.func.count())
+        .where(column.in_(sa.bindparam(kind, expanding=True)))
+        .group_by(column)
+        for kind, column in (("given", learners.c.given_key), ("family", learners.c.family_key))
+    ]
+    parts.append(
+        sa.select(
+            sa.literal("total").label("kind"),
+            sa.literal("").label("key"),
+            sa.func.coalesce(sa.func.sum(totals.c.n), 0),
+        ).where(sa.bindparam("with_total"))
+    )
+    return sa.union_all(*parts)
+
+
+_NAME_COUNTS: Final = _counts_query()
+
+_RESERVE_ALL: Final = {  # insert, or leave the row there (driver SQL, values bound)
+    "postgresql": "INSERT INTO uln_ulns_allocated (uln) VALUES (%s) ON CONFLICT DO NOTHING",
+    "sqlite": "INSERT OR IGNORE INTO uln_ulns_allocated (uln) VALUES (?)",
+    "mysql": "INSERT IGNORE INTO uln_ulns_allocated (uln) VALUES (%s)",
+}
+"""The counts of some given and family name keys, and (when asked) the total."""
+
+_CANDIDATE_ROWS: Final = (
+    sa.select(t.learners.c.uln, t.learners.c.version, t.learners.c.data)
+    .where(
+        t.learners.c.uln.in_(
+            sa.select(t.block_keys.c.uln)
+            .where(t.block_keys.c.key.in_(sa.bindparam("keys", expanding=True)))
+            .scalar_subquery()
+        )
+    )
+    .order_by(t.learners.c.uln)
+)
+
+
+# -- engines and schema ------------------------------------------------------------------
+
+
+def _engine(url: str) -> tuple[Engine, str | None]:
+    """An engine for ``url``, and the path of the SQLite file (None for other databases)."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        database = parsed.database or ""
+        memory = database in ("", ":memory:") or database.startswith("file::memory:")
+        kwargs: dict[str, Any] = {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        if memory:
+            kwargs["poolclass"] = StaticPool
+        engine = sa.create_engine(parsed, **kwargs)
+        _sqlite_events(engine, wal=not memory)
+        return engine, None if memory else database
+    if backend == "mysql" and "charset" not in parsed.query:
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    if backend not in ("postgresql", "mysql", "mariadb"):
+        raise RegisterError(f"unsupported database {backend!r}: use sqlite, postgresql or mysql")
+    # READ COMMITTED on every server (PostgreSQL's default; InnoDB's is REPEATABLE READ):
+    # after a unique key refused a row, the next read sees the row that beat it
+    return sa.create_engine(parsed, pool_recycle=3600, isolation_level="READ COMMITTED"), None
+
+
+def _sqlite_events(engine: Engine, *, wal: bool) -> None:
+    # pysqlite's own transaction handling is switched off: SQLAlchemy's begin emits
+    # BEGIN IMMEDIATE (a writer waits for the lock up front, never fails half way), or a
+    # plain BEGIN for a read (WAL lets it run beside a writer).
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if wal:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        read = connection.get_execution_options().get("uln_read", False)
+        connection.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Create or upgrade the register's tables to the newest schema version.
+
+    Safe when several processes open the same database at once: the upgrade runs under
+    a lock (an advisory lock on PostgreSQL, ``GET_LOCK`` on MariaDB/MySQL, the write
+    lock on SQLite) and re-reads the version once it holds it.
+    """
+    from alembic import command
+    from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+
+    def current(connection: Connection) -> str | None:
+        context = MigrationContext.configure(
+            connection, opts={"version_table": "uln_schema_version"}
+        )
+        return context.get_current_revision()
+
+    with engine.connect() as connection:
+        if current(connection) == head:
+            connection.rollback()
+            return
+        connection.rollback()
+    dialect = engine.dialect.name
+    with engine.connect() as connection:
+        if dialect == "postgresql":
+            connection.execute(sa.text("SELECT pg_advisory_lock(:id)"), {"id": _LOCK_ID})
+            connection.commit()
+        elif dialect in ("mysql", "mariadb"):
+            connection.execute(sa.text("SELECT GET_LOCK('uln_schema', 300)"))
+            connection.commit()
+        try:
+            if current(connection) != head:
+                connection.rollback()
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+            connection.commit()
+        finally:
+            if dialect == "postgresql":
+                connection.execute(sa.text("SELECT pg_advisory_unlock(:id)"), {"id": _LOCK_ID})
+                connection.commit()
+            elif dialect in ("mysql", "mariadb"):
+                connection.execute(sa.text("SELECT RELEASE_LOCK('uln_schema')"))
+                connection.commit()
+
+
+# -- the candidate source --------------------------------------------------------------
+
+
+class _NameCounter(Counter[str]):
+    """Counts of one name field, looked up in SQL the first time each key is asked for."""
+
+    def __init__(self, register: SqlRegister, column: str) -> None:
+        super().__init__()
+        self._register = register
+        self._column = column
+
+    def __missing__(self, key: str) -> int:
+        count = self._register._count_name(self._column, key)
+        self[key] = count
+        return count
+
+
+class _SqlFrequencies(TermFrequencies):
+    """Name frequencies read from SQL: the total when first needed, names as asked for."""
+
+    def __init__(self, register: SqlRegister) -> None:
+        self.__dict__["_register"] = register
+        self.__dict__["_total"] = None
+        super().__init__(
+            given=_NameCounter(register, "given_key"),
+            family=_NameCounter(register, "family_key"),
+        )
+        self.__dict__["_total"] = None  # not known yet (__init__ set it to 0)
+
+    @property
+    def total(self) -> int:
+        value: int | None = self.__dict__["_total"]
+        if value is None:
+            value = self.__dict__["_total"] = self.__dict__["_register"]._searchable_total()
+        return value
+
+    @total.setter
+    def total(self, value: int) -> None:
+        self.__dict__["_total"] = value
+
+    def prefetch(self, connection: Connection, record: MatchRecord) -> None:
+        """Read the counts a find of ``record`` needs (and the total) in one query.
+
+        The weights ask for the query's given name and for the family name it agrees
+        on, which is its own family name or one of its previous ones.
+        """
+        given, family = self.given, self.family
+        assert isinstance(given, _NameCounter)
+        assert isinstance(family, _NameCounter)
+        wanted_given = [] if record.given is None else [record.given.key]
+        wanted_family = [info.key for info in (record.family, *record.previous) if info]
+        wanted_given = [k for k in wanted_given if k not in given]
+        wanted_family = [k for k in dict.fromkeys(wanted_family) if k not in family]
+        with_total = self.__dict__["_total"] is None
+        if not (wanted_given or wanted_family or with_total):
+            return
+        stored_given = {_stored(k, t.NAME_LENGTH): k for k in wanted_given}
+        stored_family = {_stored(k, t.NAME_LENGTH): k for k in wanted_family}
+        given.update(dict.fromkeys(wanted_given, 0))
+        family.update(dict.fromkeys(wanted_family, 0))
+        rows = connection.execute(
+            _NAME_COUNTS,
+            {"given": list(stored_given), "family": list(stored_family), "with_total": with_total},
+        )
+        for kind, key, count in rows:
+            if kind == "given":
+                given[stored_given[key]] = int(count)
+            elif kind == "family":
+                family[stored_family[key]] = int(count)
+            elif with_total:  # (an aggregate gives its row even when not asked for)
+                self.__dict__["_total"] = int(count) + self.__dict__["_register"]._state.delta
+        self._cache.clear()
+
+
+class _SqlCandidates:
+    """A :class:`~uln.matching.CandidateSource` over the searchable learners in SQL.
+
+    Name counts are read when first needed and kept for the life of the source (the
+    service takes a new source for each find).
+    """
+
+    def __init__(self, register: SqlRegister) -> None:
+        self._register = register
+        self.frequencies: Final = _SqlFrequencies(register)
+
+    def candidates(self, query: Any) -> list[tuple[Hashable, MatchRecord]]:
+        return self._register._candidates(match_record(query), self.frequencies)
+
+
+# -- the register ----------------------------------------------------------------------
+
+
+class _State(threading.local):
+    connection: Connection | None = None
+    delta: int = 0  # change to the count of searchable learners, written at commit
+
+
+class SqlRegister(Register):
+    """A register in an SQL database (see the module docs).
+
+    Args:
+        url: an SQLAlchemy URL: ``sqlite:///path/to/file``, ``postgresql+psycopg://...``
+            or ``mysql+pymysql://...``.
+        upgrade: create or upgrade the schema when opening (the default).
+
+    Raises:
+        RegisterError: the database cannot be reached or is not supported.
+    """
+
+    def __init__(self, url: str, *, upgrade: bool = True) -> None:
+        with _mapped("opening the register"):
+            self._engine, sqlite_path = _engine(url)
+            self._dialect = self._engine.dialect.name
+            self._state = _State()
+            self._cache: dict[tuple[str, int, str], MatchRecord] = {}
+            # ULNs are reserved on a connection of their own, committed at once; SQLite
+            # allows one writer per file, so they go to a file of their own beside it
+            self._alloc: Engine = self._engine
+            self._memory_reserved: set[str] | None = None
+            if self._dialect == "sqlite":
+                if sqlite_path is None:
+                    self._memory_reserved = set()
+                else:
+                    self._alloc = sa.create_engine(
+                        f"sqlite:///{sqlite_path}-ulns", connect_args={"timeout": 30}
+                    )
+            if upgrade:
+                upgrade_schema(self._engine)
+            if self._alloc is not self._engine:
+                self._create_alloc_table()
+
+    def __repr__(self) -> str:
+        return f"SqlRegister({self._engine.url.render_as_string(hide_password=True)!r})"
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (for tools and tests)."""
+        return self._engine
+
+    def _create_alloc_table(self) -> None:
+        for _ in range(3):
+            try:
+                t.metadata.create_all(self._alloc, tables=[t.ulns_allocated])
+                return
+            except exc.OperationalError:  # another process created it at the same time
+                continue
+        t.metadata.create_all(self._alloc, tables=[t.ulns_allocated])
+
+    # -- unit of work ------------------------------------------------------------------
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """A unit of work on one connection; an inner one is a SAVEPOINT inside it."""
+        return self._transaction()
+
+    @contextmanager
+    def _transaction(self, *, read: bool = False) -> Iterator[None]:
+        state = self._state
+        outer = state.connection
+        if outer is not None:
+            with _mapped("starting a nested transaction"):
+                savepoint = outer.begin_nested()
+            delta = state.delta
+            try:
+                yield
+            except BaseException:
+                with _mapped("rolling back"):
+                    if savepoint.is_active:
+                        savepoint.rollback()
+                state.delta = delta
+                raise
+            with _mapped("committing"):
+                savepoint.commit()
+            return
+        with _mapped("connecting"):
+            connection = self._engine.connect()
+            if read:
+                connection = connection.execution_options(uln_read=True)
+            connection.begin()
+        state.connection = connection
+        state.delta = 0
+        try:
+            try:
+                yield
+            except BaseException:
+                with _mapped("rolling back"):
+                    connection.rollback()
+                raise
+            with _mapped("committing"):
+                self._write_total(connection, state.delta)
+                connection.commit()
+        finally:
+            state.connection = None
+            state.delta = 0
+            connection.close()
+
+    @contextmanager
+    def _unit(self, doing: str, *, read: bool = False) -> Iterator[Connection]:
+        """The current transaction's connection, or a transaction of its own."""
+        connection = self._state.connection
+        if connection is not None:
+            with _mapped(doing):
+                yield connection
+            return
+        with self._transaction(read=read), _mapped(doing):
+            connection = self._state.connection
+            assert connection is not None
+            yield connection
+
+    @contextmanager
+    def _guarded(self, connection: Connection, doing: str) -> Iterator[None]:
+        # on PostgreSQL a failed statement spoils the whole transaction: a write that may
+        # break a unique key runs in a savepoint, so the caller can carry on after it
+        if self._dialect == "postgresql" and self._state.connection is connection:
+            savepoint = connection.begin_nested()
+            try:
+                yield
+            except exc.SQLAlchemyError as error:
+                if savepoint.is_active:
+                    savepoint.rollback()
+                raise _database_error(error, doing) from None
+            except BaseException:
+                if savepoint.is_active:
+                    savepoint.rollback()
+                raise
+            savepoint.commit()
+        else:
+            yield
+
+    def _write_total(self, connection: Connection, delta: int) -> None:
+        if not delta:
+            return
+        slot = random.randrange(SLOTS)
+        table = t.name_totals
+        updated = connection.execute(
+            table.update().where(table.c.slot == slot).values(n=table.c.n + delta)
+        )
+        if updated.rowcount == 0:
+            try:
+                with connection.begin_nested():
+                    connection.execute(table.insert().values(slot=slot, n=delta))
+            except exc.IntegrityError:  # another writer made the row meanwhile
+                connection.execute(
+                    table.update().where(table.c.slot == slot).values(n=table.c.n + delta)
+                )
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self._engine.dispose()
+        if self._alloc is not self._engine:
+            self._alloc.dispose()
+
+    # -- ULN allocation ----------------------------------------------------------------
+
+    def reserve_uln(self, uln: str) -> bool:
+        """Record ``uln`` as issued, committed at once on a connection of its own."""
+        if self._memory_reserved is not None:  # an in-memory SQLite database
+            if uln in self._memory_reserved:
+                return False
+            self._memory_reserved.add(uln)
+            return True
+        with _mapped("reserving a ULN"), self._alloc.connect() as connection:
+            try:
+                connection.execute(t.ulns_allocated.insert().values(uln=uln))
+                connection.commit()
+            except exc.IntegrityError:
+                connection.rollback()
+                return False
+        return True
+
+    def _reserve_all(self, ulns: list[str]) -> None:
+        """Record ``ulns`` as reserved, whether or not they were before (committed at once)."""
+        if self._memory_reserved is not None:
+            self._memory_reserved.update(ulns)
+            return
+        sql = _RESERVE_ALL.get(self._alloc.dialect.name, _RESERVE_ALL["mysql"])
+        with _mapped("reserving ULNs"), self._alloc.connect() as connection:
+            connection.exec_driver_sql(sql, [(uln,) for uln in ulns])
+            connection.commit()
+
+    def is_reserved(self, uln: str) -> bool:
+        if self._memory_reserved is not None:
+            return uln in self._memory_reserved
+        table = t.ulns_allocated
+        with _mapped("reading ULN allocations"), self._alloc.connect() as connection:
+            found = connection.execute(sa.select(table.c.uln).where(table.c.uln == uln)).first()
+            connection.rollback()
+        return found is not None
+
+    # -- learners ----------------------------------------------------------------------
+
+    def add(self, learner: Learner, *, keys: Sequence[str] | None, identity: str | None) -> None:
+        if learner.uln is None:
+            raise RegisterError("adding a learner: the learner has no ULN")
+        uln = learner.uln
+        row = _learner_row(learner, keys, identity)
+        with self._unit("adding a learner") as connection:
+            with self._guarded(connection, "adding a learner"):
+                try:
+                    connection.execute(t.learners.insert(), row)
+                except exc.IntegrityError:
+                    raise DuplicateLearner(
+                        f"ULN {uln}: a stored learner has this ULN or the same identity"
+                    ) from None
+                connection.execute(
+                    t.learner_versions.insert(),
+                    {"uln": uln, "version": learner.version, "data": row["data"]},
+                )
+                if keys is not None:
+                    key_rows = _key_rows(uln, keys)
+                    if key_rows:
+                        connection.execute(t.block_keys.insert(), key_rows)
+            if keys is not None:
+                self._state.delta += 1
+
+    def add_many(
+        self,
+        items: Iterable[tuple[Learner, Sequence[str] | None, str | None]],
+        *,
+        batch_size: int = 5_000,
+    ) -> int:
+        """Store many new learners, ``batch_size`` at a time (a bulk import).
+
+        ``items`` gives ``(learner, keys, identity)`` as :meth:`add` takes them. Each
+        batch is written with multi-row inserts in one transaction (or inside the
+        current one); returns how many learners were stored. The learners' ULNs are
+        also recorded as reserved (for good, as :meth:`reserve_uln` does), so a ULN
+        brought in by an import is never issued to anyone else.
+
+        Raises:
+            DuplicateLearner: a learner of a batch has the ULN or identity of a stored
+                one (that batch is not stored; earlier batches are, when outside a
+                transaction).
+        """
+        stored = 0
+        batch: list[tuple[Learner, Sequence[str] | None, str | None]] = []
+        for item in items:
+            batch.append(item)
+            if len(batch) >= batch_size:
+                stored += self._add_batch(batch)
+                batch = []
+        if batch:
+            stored += self._add_batch(batch)
+        return stored
+
+    def _add_batch(self, batch: list[tuple[Learner, Sequence[str] | None, str | None]]) -> int:
+        learner_rows: list[tuple[Any, ...]] = []
+        version_rows: list[tuple[Any, ...]] = []
+        key_rows: list[tuple[str, str]] = []
+        searchable = 0
+        for learner, keys, identity in batch:
+            uln = learner.uln
+            if uln is None:
+                raise RegisterError("adding learners: a learner has no ULN")
+            row = _learner_row(learner, keys, identity)
+            learner_rows.append(tuple(row[name] for name in _LEARNER_COLUMNS))
+            version_rows.append((uln, learner.version, row["data"]))
+            if keys is not None:
+                searchable += 1
+                key_rows.extend(
+                    (key, uln) for key in dict.fromkeys(_stored(key, t.KEY_LENGTH) for key in keys)
+                )
+        self._reserve_all([str(row[0]) for row in learner_rows])
+        with self._unit("adding learners") as connection:
+            with self._guarded(connection, "adding learners"):
+                try:
+                    self._bulk(connection, t.learners, _LEARNER_COLUMNS, learner_rows)
+                except exc.IntegrityError:
+                    raise DuplicateLearner(
+                        "adding learners: a stored learner has the ULN or identity of one "
+                        "of the batch"
+                    ) from None
+                self._bulk(connection, t.learner_versions, ("uln", "version", "data"), version_rows)
+                self._bulk(connection, t.block_keys, ("key", "uln"), key_rows)
+            self._state.delta += searchable
+        return len(batch)
+
+    def _bulk(
+        self,
+        connection: Connection,
+        table: sa.Table,
+        columns: Sequence[str],
+        rows: list[tuple[Any, ...]],
+    ) -> None:
+        """Insert many rows straight through the driver (COPY on PostgreSQL).
+
+        Only the values travel as parameters; the table and column names are ours.
+        """
+        if not rows:
+            return
+        quote = self._engine.dialect.identifier_preparer.quote
+        names = ", ".join(quote(column) for column in columns)
+        if self._dialect == "postgresql":
+            raw: Any = connection.connection.driver_connection
+            try:
+                with (
+                    raw.cursor() as cursor,
+                    cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy,  # our names
+                ):
+                    for row in rows:
+                        copy.write_row(row)
+            except Exception as error:  # the driver's own (COPY goes around SQLAlchemy)
+                state = getattr(error, "sqlstate", None)
+                if state is None:
+                    raise
+                if state.startswith("23"):  # integrity constraint violation
+                    raise exc.IntegrityError("COPY", None, error) from None
+                raise exc.DBAPIError("COPY", None, error) from None
+            return
+        mark = "?" if self._engine.dialect.paramstyle == "qmark" else "%s"
+        marks = ", ".join([mark] * len(columns))
+        connection.exec_driver_sql(
+            f"INSERT INTO {table.name} ({names}) VALUES ({marks})",  # noqa: S608 - our names
+            rows,
+        )
+
+    def get(self, uln: str) -> Learner | None:
+        table = t.learners
+        with self._unit("reading a learner", read=True) as connection:
+            data = connection.execute(
+                sa.select(table.c.data).where(table.c.uln == uln)
+            ).scalar_one_or_none()
+        return None if data is None else _load_learner(data)
+
+    def get_many(self, ulns: Iterable[str]) -> dict[str, Learner]:
+        wanted = list(dict.fromkeys(ulns))
+        found: dict[str, Learner] = {}
+        table = t.learners
+        with self._unit("reading learners", read=True) as connection:
+            for chunk in _chunks(wanted):
+                rows = connection.execute(
+                    sa.select(table.c.uln, table.c.data).where(table.c.uln.in_(chunk))
+                )
+                for uln, data in rows:
+                    found[uln] = _load_learner(data)
+        return {uln: found[uln] for uln in wanted if uln in found}
+
+    def replace(
+        self,
+        learner: Learner,
+        *,
+        expected_version: int,
+        keys: Sequence[str] | None,
+        identity: str | None,
+    ) -> None:
+        if learner.uln is None:
+            raise RegisterError("replacing a learner: the learner has no ULN")
+        uln = learner.uln
+        table = t.learners
+        row = _learner_row(learner, keys, identity)
+        with self._unit("updating a learner") as connection:
+            current = connection.execute(
+                sa.select(table.c.version, table.c.searchable)
+                .where(table.c.uln == uln)
+                .with_for_update()
+            ).first()
+            if current is None:
+                raise NotFound(uln)
+            if current.version != expected_version:
+                raise ConcurrencyError(
+                    f"ULN {uln}: version {expected_version} expected, "
+                    f"version {current.version} stored"
+                )
+            with self._guarded(connection, "updating a learner"):
+                try:
+                    updated = connection.execute(
+                        table.update()
+                        .where(table.c.uln == uln, table.c.version == expected_version)
+                        .values({k: v for k, v in row.items() if k != "uln"})
+                    )
+                except exc.IntegrityError:
+                    raise DuplicateLearner(
+                        f"ULN {uln}: another stored learner has the same identity"
+                    ) from None
+                if updated.rowcount != 1:
+                    raise ConcurrencyError(f"ULN {uln}: changed by someone else meanwhile")
+                connection.execute(
+                    t.learner_versions.insert(),
+                    {"uln": uln, "version": learner.version, "data": row["data"]},
+                )
+                connection.execute(t.block_keys.delete().where(t.block_keys.c.uln == uln))
+                if keys is not None:
+                    key_rows = _key_rows(uln, keys)
+                    if key_rows:
+                        connection.execute(t.block_keys.insert(), key_rows)
+            self._state.delta += int(keys is not None) - int(bool(current.searchable))
+
+    def history(self, uln: str) -> list[Learner]:
+        table = t.learner_versions
+        with self._unit("reading a learner's history", read=True) as connection:
+            rows = connection.execute(
+                sa.select(table.c.data).where(table.c.uln == uln).order_by(table.c.version)
+            ).scalars()
+            return [_load_learner(data) for data in rows]
+
+    def find_identity(self, identity: str) -> str | None:
+        table = t.learners
+        with self._unit("looking up an identity", read=True) as connection:
+            uln: str | None = connection.execute(
+                sa.select(table.c.uln).where(table.c.identity == identity)
+            ).scalar_one_or_none()
+        return uln
+
+    def linked_to(self, master_uln: str) -> list[str]:
+        table = t.learners
+        with self._unit("reading linked learners", read=True) as connection:
+            return list(
+                connection.execute(
+                    sa.select(table.c.uln)
+                    .where(table.c.master_uln == master_uln)
+                    .order_by(table.c.uln)
+                ).scalars()
+            )
+
+    def candidates(self) -> CandidateSource:
+        return _SqlCandidates(self)
+
+    def _searchable_total(self) -> int:
+        table = t.name_totals
+        with self._unit("counting learners", read=True) as connection:
+            total = connection.execute(sa.select(sa.func.sum(table.c.n))).scalar()
+        return int(total or 0) + self._state.delta
+
+    def _count_name(self, column: str, key: str) -> int:
+        table = t.learners
+        col = table.c[column]
+        with self._unit("counting names", read=True) as connection:
+            count = connection.execute(
+                sa.select(sa.func.count())
+                .select_from(table)
+                .where(col == _stored(key, t.NAME_LENGTH))
+            ).scalar()
+        return int(count or 0)
+
+    def _candidates(
+        self, record: MatchRecord, frequencies: _SqlFrequencies | None = None
+    ) -> list[tuple[Hashable, MatchRecord]]:
+        wanted: dict[str, str] = {}
+        for key in query_keys(record):
+            wanted.setdefault(_stored(key, t.KEY_LENGTH), key)
+        if not wanted:
+            return []
+        with self._unit("finding candidates", read=True) as connection:
+            sizes = connection.execute(_BLOCK_SIZES, {"keys": list(wanted)}).all()
+            allowed = [
+                stored for stored, size in sizes if size <= block_limit(record, wanted[stored])
+            ]
+            rows = connection.execute(_CANDIDATE_ROWS, {"keys": allowed}).all() if allowed else []
+            found = [(row.uln, self._prepared(row.uln, row.version, row.data)) for row in rows]
+            if frequencies is not None:  # the name counts its weights will ask for
+                frequencies.prefetch(connection, record)
+        return found
+
+    def _prepared(self, uln: str, version: int, data: str) -> MatchRecord:
+        cache = self._cache
+        key = (uln, version, data)
+        record = cache.get(key)
+        if record is None:
+            record = match_record(_load_learner(data).demographics)
+            if len(cache) >= _CACHE_SIZE:
+                cache.clear()
+            cache[key] = record
+        return record
+
+    def __iter__(self) -> Iterator[Learner]:
+        table = t.learners
+        after = ""
+        while True:
+            with self._unit("reading learners", read=True) as connection:
+                rows = connection.execute(
+                    sa.select(table.c.uln, table.c.data)
+                    .where(table.c.uln > after)
+                    .order_by(table.c.uln)
+                    .limit(_PAGE)
+                ).all()
+            if not rows:
+                return
+            for row in rows:
+                yield _load_learner(row.data)
+            after = rows[-1].uln
+
+    def count(self) -> int:
+        with self._unit("counting learners", read=True) as connection:
+            return int(
+                connection.execute(sa.select(sa.func.count()).select_from(t.learners)).scalar() or 0
+            )
+
+    # -- exceptions --------------------------------------------------------------------
+
+    def add_exception(self, item: ExceptionItem) -> int:
+        with self._unit("storing an exception") as connection:
+            result = connection.execute(
+                t.exceptions.insert().values(
+                    kind=item.kind.value,
+                    status=item.status.value,
+                    organisation=item.organisation,
+                    data=_exception_data(item),
+                )
+            )
+            key = result.inserted_primary_key
+            assert key is not None
+            return int(key[0])
+
+    def get_exception(self, exception_id: int) -> ExceptionItem | None:
+        table = t.exceptions
+        with self._unit("reading an exception", read=True) as connection:
+            row = connection.execute(sa.select(table).where(table.c.id == exception_id)).first()
+        return None if row is None else _exception_item(row)
+
+    def update_exception(self, item: ExceptionItem) -> None:
+        table = t.exceptions
+        with self._unit("updating an exception") as connection:
+            updated = connection.execute(
+                table.update()
+                .where(table.c.id == item.id)
+                .values(
+                    kind=item.kind.value,
+                    status=item.status.value,
+                    organisation=item.organisation,
+                    data=_exception_data(item),
+                )
+            )
+            if updated.rowcount != 1:
+                raise NotFound(f"exception {item.id}")
+
+    def exceptions(
+        self, *, status: ExceptionStatus | None = ExceptionStatus.OPEN
+    ) -> list[ExceptionItem]:
+        table = t.exceptions
+        query = sa.select(table).order_by(table.c.id)
+        if status is not None:
+            query = query.where(table.c.status == status.value)
+        with self._unit("reading exceptions", read=True) as connection:
+            return [_exception_item(row) for row in connection.execute(query)]
+
+    # -- audit -------------------------------------------------------------------------
+
+    def record(self, event: AuditEvent) -> None:
+        with self._unit("recording an audit event") as connection:
+            connection.execute(
+                t.audit.insert().values(
+                    at=event.at.isoformat(),
+                    organisation=event.organisation,
+                    action=event.action,
+                    uln=event.uln,
+                    version=event.version,
+                    fields=_dump(list(event.fields)),
+                    user=event.user,
+                    detail=event.detail,
+                )
+            )
+
+    def audit(self, *, uln: str | None = None, organisation: str | None = None) -> list[AuditEvent]:
+        table = t.audit
+        query = sa.select(table).order_by(table.c.id)
+        if uln is not None:
+            query = query.where(table.c.uln == uln)
+        if organisation is not None:
+            query = query.where(table.c.organisation == organisation)
+        with self._unit("reading the audit history", read=True) as connection:
+            return [_audit_event(row) for row in connection.execute(query)]
+
+    # -- batch runs --------------------------------------------------------------------
+
+    def start_batch(self, run: BatchRun) -> BatchRun:
+        table = t.batch_runs
+        with self._unit("starting a batch run") as connection:
+            existing = connection.execute(
+                sa.select(table).where(table.c.key == run.key).with_for_update()
+            ).first()
+            if existing is not None:
+                return _batch_run(existing)
+            try:
+                with self._guarded(connection, "starting a batch run"):
+                    connection.execute(
+                        table.insert().values(
+                            key=run.key,
+                            ukprn=run.ukprn,
+                            file_name=run.file_name,
+                            total=run.total,
+                            started=run.started.isoformat(),
+                            finished=None if run.finished is None else run.finished.isoformat(),
+                        )
+                    )
+            except (exc.IntegrityError, DuplicateLearner):  # started at the same moment
+                pass
+            row = connection.execute(sa.select(table).where(table.c.key == run.key)).first()
+            assert row is not None
+            return _batch_run(row)
+
+    def get_batch(self, key: str) -> BatchRun | None:
+        table = t.batch_runs
+        with self._unit("reading a batch run", read=True) as connection:
+            row = connection.execute(sa.select(table).where(table.c.key == key)).first()
+        return None if row is None else _batch_run(row)
+
+    def finish_batch(self, key: str, finished: _dt.datetime) -> None:
+        table = t.batch_runs
+        with self._unit("finishing a batch run") as connection:
+            updated = connection.execute(
+                table.update().where(table.c.key == key).values(finished=finished.isoformat())
+            )
+            if updated.rowcount != 1:
+                raise NotFound(f"batch run {key}")
+
+    def record_batch_entry(self, key: str, entry: BatchEntry) -> None:
+        with self._unit("recording a batch entry") as connection:
+            runs = t.batch_runs
+            if connection.execute(sa.select(runs.c.key).where(runs.c.key == key)).first() is None:
+                raise NotFound(f"batch run {key}")
+            with self._guarded(connection, "recording a batch entry"):
+                try:
+                    connection.execute(
+                        t.batch_entries.insert().values(
+                            batch_key=key,
+                            idx=entry.index,
+                            code=entry.code,
+                            uln=entry.uln,
+                            exception_id=entry.exception_id,
+                        )
+                    )
+                except exc.IntegrityError:
+                    raise DuplicateLearner(
+                        f"batch entry {entry.index} is already recorded for this batch"
+                    ) from None
+
+    def batch_entries(self, key: str) -> list[BatchEntry]:
+        table = t.batch_entries
+        with self._unit("reading batch entries", read=True) as connection:
+            rows = connection.execute(
+                sa.select(table).where(table.c.batch_key == key).order_by(table.c.idx)
+            )
+            return [
+                BatchEntry(index=r.idx, code=r.code, uln=r.uln, exception_id=r.exception_id)
+                for r in rows
+            ]
