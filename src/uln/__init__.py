@@ -1,8 +1,8 @@
 """uln: the UK Unique Learner Number, done right.
 
 Validate and generate ULNs and the identifiers around them, clean learner details,
-find the same learner again despite typos and name changes, and read, check and write
-LRS batch files.
+find the same learner again despite typos and name changes, keep a register of learners
+(in memory or in SQL), and read, check and write LRS batch files.
 
 >>> import uln
 >>> uln.is_valid("3344556680")
@@ -36,9 +36,10 @@ from uln.errors import (
 )
 
 if _typing.TYPE_CHECKING:
-    from uln import batch, identifiers
+    from uln import batch, identifiers, register
     from uln.learner import Demographics, Learner
     from uln.matching import CandidateIndex, MatchConfig, Matcher, Outcome
+    from uln.register import LearnerRegister
 
 __version__ = "0.1.0"
 
@@ -55,6 +56,7 @@ __all__ = [
     "InvalidLength",
     "InvalidRecord",
     "Learner",
+    "LearnerRegister",
     "MatchConfig",
     "Matcher",
     "Outcome",
@@ -69,6 +71,7 @@ __all__ = [
     "generate",
     "identifiers",
     "is_valid",
+    "register",
     "validate",
 ]
 
@@ -81,6 +84,8 @@ _LAZY: _typing.Final[dict[str, str]] = {
     "MatchConfig": "uln.matching",
     "Matcher": "uln.matching",
     "Outcome": "uln.matching",
+    "register": "uln.register",
+    "LearnerRegister": "uln.register",
 }
 """The names of ``__all__`` loaded on first use, and the module each comes from."""
 
