@@ -1,7 +1,7 @@
 """Issuing ULNs: random numbers with their check digit, each issued once and for good.
 
 A new ULN is a random nine-digit prefix (first digit not 0) followed by its check
-digit; a prefix with no valid check digit is skipped (DOMAIN section 2, via
+digit; a prefix with no valid check digit is skipped (see the rules page, via
 :func:`uln.checkdigit.generate`). The ULN is then reserved in the register's
 allocation table (:meth:`~uln.register.base.Register.reserve_uln`), which refuses a
 ULN that was ever reserved before, even by a transaction that rolled back or a

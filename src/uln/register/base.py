@@ -67,7 +67,7 @@ __all__ = [
 
 
 class ExceptionKind(enum.Enum):
-    """Why a learner was queued for a person to decide (DOMAIN section 5)."""
+    """Why a learner was queued for a person to decide (the rules page, "Finding and registering")."""
 
     POSSIBLE = "possible"
     """Similar learners exist (WSRC0003; batch RC007)."""

@@ -63,10 +63,10 @@ class RegisterRules:
 
     exact_on_register: str = "WSRC0004"
     """[ours] A registration whose search finds one clear match returns the existing ULN
-    with this code (DOMAIN section 1: "a clear single hit returns the existing ULN")."""
+    with this code (the LRS: "a clear single hit returns the existing ULN")."""
 
     opt_out: AbilityToShare = AbilityToShare.SEEN_MAY_NOT_SHARE
-    """[spec] No new opt-outs since May 2018 (DOMAIN section 7): changing
+    """[spec] No new opt-outs since May 2018 (see the rules page): changing
     ``AbilityToShare`` to this value from any other is refused (WSRC0014)."""
 
 
