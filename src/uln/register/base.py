@@ -67,7 +67,7 @@ __all__ = [
 
 
 class ExceptionKind(enum.Enum):
-    """Why a learner was queued for a person to decide (the rules page, "Finding and registering")."""
+    """Why a learner was queued for a person to decide (see "Finding and registering")."""
 
     POSSIBLE = "possible"
     """Similar learners exist (WSRC0003; batch RC007)."""
