@@ -47,8 +47,7 @@ from uln.matching import (
     pairs_of_clusters,
 )
 from uln.matching.evaluate import Evaluation
-from uln.testing.households import make_households
-from uln.testing.perturb import NotApplicable, perturb
+from uln.testing.households import household_set
 
 TARGETS = {"historical_50k": 0.85, "febrl3": 0.985, "fake_1000": None}
 """Review tier (every pair returned): F1 at least this."""
@@ -180,37 +179,6 @@ def run(
     index = CandidateIndex.from_records(records)
     report = index.pair_completeness(pairs)
     print(f"   blocking pair completeness {report.ratio:.4f}  by key {dict(report.by_key)}")
-
-
-def household_set(
-    seed: int, count: int
-) -> tuple[dict[str, Any], dict[str, tuple[int, int]], dict[str, str], dict[str, str]]:
-    """Households of :mod:`uln.testing.households`, with ordinary duplicates of every other
-    member (a typo, a move or a nickname in turn): records, the learner of each record,
-    the kind of each duplicate and the kind of household of each record."""
-    rng = random.Random(seed)
-    records: dict[str, Any] = {}
-    person: dict[str, tuple[int, int]] = {}
-    home_kind: dict[str, str] = {}
-    for h, home in enumerate(make_households(rng, count)):
-        for i, row in enumerate(home.members):
-            records[f"h{h}m{i}"] = row
-            person[f"h{h}m{i}"] = (h, i)
-            home_kind[f"h{h}m{i}"] = home.kind
-    kinds: dict[str, str] = {}
-    for j, key in enumerate(list(records)):
-        if j % 2:
-            continue
-        kind = ("typo", "move", "nickname")[j // 2 % 3]
-        try:
-            records[key + "d"] = perturb(records[key], kind, rng)
-        except NotApplicable:
-            kind = "typo"
-            records[key + "d"] = perturb(records[key], kind, rng)
-        person[key + "d"] = person[key]
-        home_kind[key + "d"] = home_kind[key]
-        kinds[key + "d"] = kind
-    return records, person, kinds, home_kind
 
 
 def run_households(count: int) -> None:

@@ -25,11 +25,12 @@ from uln.testing.households import (
     HOUSEHOLD_KINDS,
     Household,
     distinct_names,
+    household_set,
     households,
     make_household,
     make_households,
 )
-from uln.testing.perturb import NotApplicable, perturb
+from uln.testing.perturb import perturb
 
 MATCHER = Matcher()
 OFF = Matcher(MatchConfig.default().evolve(household_rule=False, twin_rule=False))
@@ -201,33 +202,9 @@ def test_fast_score_equals_compare_on_households(config: MatchConfig) -> None:
 # -- the synthetic household set ----------------------------------------------------------
 
 
-def _household_set(seed: int, count: int) -> tuple[dict[str, Any], dict[str, Any], dict[str, str]]:
-    """Households, with an ordinary duplicate of every other member (typo, move, nickname)."""
-    rng = random.Random(seed)
-    records: dict[str, Any] = {}
-    person: dict[str, Any] = {}
-    for h, home in enumerate(make_households(rng, count)):
-        for i, row in enumerate(home.members):
-            records[f"h{h}m{i}"] = row
-            person[f"h{h}m{i}"] = (h, i)
-    kinds: dict[str, str] = {}
-    for j, key in enumerate(list(records)):
-        if j % 2:
-            continue
-        kind = ("typo", "move", "nickname")[j // 2 % 3]
-        try:
-            records[key + "d"] = perturb(records[key], kind, rng)
-        except NotApplicable:
-            kind = "typo"
-            records[key + "d"] = perturb(records[key], kind, rng)
-        person[key + "d"] = person[key]
-        kinds[key + "d"] = kind
-    return records, person, kinds
-
-
 @pytest.mark.parametrize("seed", [1, 2])
 def test_no_household_is_linked_and_duplicates_still_are(seed: int) -> None:
-    records, person, kinds = _household_set(seed, 300)
+    records, person, kinds, _ = household_set(seed, 300)
     links = MATCHER.dedupe(records)
     merged = [  # two learners of one household linked
         x

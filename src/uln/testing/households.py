@@ -48,6 +48,7 @@ import attrs
 
 from uln.demographics.names import are_aliases, name_key
 from uln.matching.compare import one_slip
+from uln.testing.perturb import NotApplicable, perturb
 
 if TYPE_CHECKING:
     from hypothesis import strategies as st
@@ -59,6 +60,7 @@ __all__ = [
     "HOUSEHOLD_KINDS",
     "Household",
     "distinct_names",
+    "household_set",
     "households",
     "make_household",
     "make_households",
@@ -251,3 +253,39 @@ def households(kinds: Sequence[str] = HOUSEHOLD_KINDS) -> st.SearchStrategy[Hous
     return st.builds(
         make_household, st.randoms(use_true_random=False), st.sampled_from(tuple(kinds))
     )
+
+
+def household_set(
+    seed: int, count: int
+) -> tuple[dict[str, Any], dict[str, tuple[int, int]], dict[str, str], dict[str, str]]:
+    """Households of :mod:`uln.testing.households`, with ordinary duplicates of every other
+    member (a typo, a move or a nickname in turn): records, the learner of each record,
+    the kind of each duplicate and the kind of household of each record.
+
+    >>> records, person, kinds, home_kind = household_set(0, 4)
+    >>> person["h0m0d"] == person["h0m0"], home_kind["h0m0"], kinds["h0m0d"]
+    (True, 'twins', 'typo')
+    """
+    rng = random.Random(seed)
+    records: dict[str, Any] = {}
+    person: dict[str, tuple[int, int]] = {}
+    home_kind: dict[str, str] = {}
+    for h, home in enumerate(make_households(rng, count)):
+        for i, row in enumerate(home.members):
+            records[f"h{h}m{i}"] = row
+            person[f"h{h}m{i}"] = (h, i)
+            home_kind[f"h{h}m{i}"] = home.kind
+    kinds: dict[str, str] = {}
+    for j, key in enumerate(list(records)):
+        if j % 2:
+            continue
+        kind = ("typo", "move", "nickname")[j // 2 % 3]
+        try:
+            records[key + "d"] = perturb(records[key], kind, rng)
+        except NotApplicable:
+            kind = "typo"
+            records[key + "d"] = perturb(records[key], kind, rng)
+        person[key + "d"] = person[key]
+        home_kind[key + "d"] = home_kind[key]
+        kinds[key + "d"] = kind
+    return records, person, kinds, home_kind
