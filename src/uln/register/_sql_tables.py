@@ -35,7 +35,11 @@ __all__ = [
     "learners",
     "metadata",
     "name_totals",
+    "nominations",
+    "organisations",
+    "plr_events",
     "ulns_allocated",
+    "users",
 ]
 
 KEY_LENGTH: Final = 255
@@ -162,5 +166,70 @@ batch_entries = Table(
     Column("uln", String(10), nullable=True),
     Column("exception_id", Integer, nullable=True),
     PrimaryKeyConstraint("batch_key", "idx"),
+    **TABLE_ARGS,
+)
+
+# -- learning records (uln.plr; migration 0002) ------------------------------------------
+
+plr_events = Table(
+    "uln_plr_events",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("uln", String(10), nullable=False, index=True),
+    Column("provider_ukprn", String(20), nullable=False),
+    Column("provider_name", String(255), nullable=False),
+    Column("awarding_ukprn", String(20), nullable=False, index=True),
+    Column("awarding_name", String(255), nullable=False),
+    Column("qualification_type", String(100), nullable=False),
+    Column("subject_code", String(20), nullable=False),
+    Column("subject", String(255), nullable=False),
+    Column("award_date", String(10), nullable=False),
+    Column("credits", Integer, nullable=False),
+    Column("level", String(2), nullable=False),
+    Column("grade", String(100), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("loaded", String(10), nullable=False),
+    Column("under_challenge", Boolean, nullable=False),
+    Column("restriction", String(100), nullable=False),
+    **TABLE_ARGS,
+)
+
+organisations = Table(
+    "uln_organisations",
+    metadata,
+    Column("ukprn", String(20), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("kind", String(20), nullable=False),
+    **TABLE_ARGS,
+)
+
+users = Table(
+    "uln_users",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column(
+        "organisation",
+        String(20),
+        ForeignKey("uln_organisations.ukprn"),
+        nullable=False,
+        index=True,
+    ),
+    Column("role", String(20), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("secret_hash", String(512), nullable=True),
+    **TABLE_ARGS,
+)
+
+nominations = Table(
+    "uln_nominations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("uln", String(10), nullable=False, index=True),
+    Column("organisation", String(20), nullable=False),
+    Column("view", String(20), nullable=False),
+    Column("shared", Text, nullable=False),
+    Column("created", String(40), nullable=False),
+    Column("withdrawn", String(40), nullable=True),
     **TABLE_ARGS,
 )

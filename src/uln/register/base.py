@@ -32,6 +32,14 @@ What a backend promises (the contract suite :mod:`uln.testing.contract` checks i
   :func:`uln.matching.block_limit` allows, **sorted by ULN**, and its frequencies count
   the given and family names of the searchable learners. Every backend therefore
   gives the same find results for the same learners.
+- **Learning records** (:mod:`uln.plr`): learning events, organisations, users and
+  nominations are stored as given and returned equal to what was stored. Storage is
+  plain: the rules (an event lands on the master ULN, who may add or read what) live
+  above the backends. A backend never moves events when learners are linked: the
+  Personal Learning Record of a master ULN is the events stored under it *and* under
+  every ULN linked to it (:meth:`Register.events_for` with the master and
+  :meth:`Register.linked_to`), so a link merges two records and an unlink parts them
+  again, with nothing rewritten.
 
 >>> from uln.register.base import AuditEvent
 >>> AuditEvent(at=_dt.datetime(2024, 9, 2, tzinfo=_dt.UTC), organisation="10012345",
@@ -54,6 +62,7 @@ from uln.learner import Learner
 
 if TYPE_CHECKING:
     from uln.matching import CandidateSource
+    from uln.plr.records import LearningEvent, Nomination, Organisation, User
 
 __all__ = [
     "AuditEvent",
@@ -358,6 +367,112 @@ class Register(abc.ABC):
     @abc.abstractmethod
     def batch_entries(self, key: str) -> list[BatchEntry]:
         """The outcomes recorded for a batch, by index."""
+
+    # -- learning records (uln.plr) --------------------------------------------------
+    # (p13: events, organisations, users and nominations; every method is abstract)
+
+    @abc.abstractmethod
+    def add_event(self, event: LearningEvent) -> None:
+        """Store a learning event under ``event.uln`` (as given: no master substitution).
+
+        Raises:
+            IntegrityError: an event with the same id is stored.
+        """
+
+    @abc.abstractmethod
+    def add_events(self, events: Iterable[LearningEvent]) -> int:
+        """Store many events in one unit of work; returns how many were stored.
+
+        All or nothing: when one is refused none of them is kept.
+
+        Raises:
+            IntegrityError: an event's id is stored already, or repeated among ``events``.
+        """
+
+    @abc.abstractmethod
+    def get_event(self, event_id: str) -> LearningEvent | None:
+        """The event with this id, or None."""
+
+    @abc.abstractmethod
+    def events(self, uln: str) -> list[LearningEvent]:
+        """The events stored under ``uln`` (only that ULN), by award date then id."""
+
+    @abc.abstractmethod
+    def events_for(self, ulns: Iterable[str]) -> list[LearningEvent]:
+        """The events stored under any of ``ulns``, by award date then id.
+
+        The Personal Learning Record of a master ULN ``m`` is
+        ``events_for([m, *linked_to(m)])``.
+        """
+
+    @abc.abstractmethod
+    def set_challenge(self, event_id: str, under_challenge: bool) -> LearningEvent:
+        """Raise (True) or clear (False) a data challenge on an event; returns the event.
+
+        Raises:
+            NotFound: no event has this id.
+        """
+
+    @abc.abstractmethod
+    def add_organisation(self, organisation: Organisation) -> None:
+        """Store an organisation.
+
+        Raises:
+            IntegrityError: an organisation with this UKPRN is stored.
+        """
+
+    @abc.abstractmethod
+    def get_organisation(self, ukprn: str) -> Organisation | None:
+        """The organisation with this UKPRN, or None."""
+
+    @abc.abstractmethod
+    def organisations(self) -> list[Organisation]:
+        """Every organisation, by UKPRN."""
+
+    @abc.abstractmethod
+    def add_user(self, user: User) -> None:
+        """Store a user (usernames are unique across organisations).
+
+        Raises:
+            IntegrityError: a user with this id is stored.
+            NotFound: the user's organisation is not stored.
+        """
+
+    @abc.abstractmethod
+    def get_user(self, user_id: str) -> User | None:
+        """The user with this id, or None."""
+
+    @abc.abstractmethod
+    def update_user(self, user: User) -> None:
+        """Store a changed user (same id): role, active flag, secret hash.
+
+        A user never moves to another organisation.
+
+        Raises:
+            NotFound: no user has this id.
+            IntegrityError: ``user.organisation`` is not the stored user's organisation.
+        """
+
+    @abc.abstractmethod
+    def users(self, organisation: str) -> list[User]:
+        """The users of the organisation with this UKPRN (active or not), by id."""
+
+    @abc.abstractmethod
+    def add_nomination(self, nomination: Nomination) -> Nomination:
+        """Store a nomination; returns it with its new id (ids increase from 1)."""
+
+    @abc.abstractmethod
+    def withdraw_nomination(self, nomination_id: int, at: _dt.datetime) -> Nomination:
+        """Mark a nomination withdrawn at ``at``; returns the stored nomination.
+
+        Raises:
+            NotFound: no nomination has this id.
+            IntegrityError: it was withdrawn already.
+        """
+
+    @abc.abstractmethod
+    def nominations(self, uln: str, *, include_withdrawn: bool = False) -> list[Nomination]:
+        """The nominations made for ``uln`` (standing ones only by default), by id."""
 
     # -- context manager ---------------------------------------------------------------
 

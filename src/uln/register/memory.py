@@ -21,16 +21,23 @@ from __future__ import annotations
 
 import datetime as _dt
 import threading
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from operator import itemgetter
 from typing import Any
 
 import attrs
 
-from uln.errors import ConcurrencyError, DuplicateLearner, NotFound, RegisterError
+from uln.errors import (
+    ConcurrencyError,
+    DuplicateLearner,
+    IntegrityError,
+    NotFound,
+    RegisterError,
+)
 from uln.learner import Learner
 from uln.matching import CandidateIndex, MatchRecord, TermFrequencies, match_record
+from uln.plr.records import LearningEvent, Nomination, Organisation, User
 from uln.register.base import (
     AuditEvent,
     BatchEntry,
@@ -92,6 +99,13 @@ class MemoryRegister(Register):
         self._batches: dict[str, BatchRun] = {}
         self._entries: dict[str, dict[int, BatchEntry]] = {}
         self._log: list[_Undo] | None = None
+        # learning records (p13)
+        self._events: dict[str, LearningEvent] = {}
+        self._events_of: dict[str, dict[str, LearningEvent]] = {}
+        self._organisations: dict[str, Organisation] = {}
+        self._users: dict[str, User] = {}
+        self._nominations: dict[int, Nomination] = {}
+        self._next_nomination = 1
 
     def __repr__(self) -> str:
         return f"MemoryRegister(learners={len(self._versions)})"
@@ -377,3 +391,147 @@ class MemoryRegister(Register):
     def batch_entries(self, key: str) -> list[BatchEntry]:
         """The outcomes recorded for a batch, by index."""
         return [entry for _, entry in sorted(self._entries.get(key, {}).items())]
+
+    # -- learning records (uln.plr) --------------------------------------------------
+
+    def add_event(self, event: LearningEvent) -> None:
+        """Store a learning event under ``event.uln``."""
+        self.add_events((event,))
+
+    def add_events(self, events: Iterable[LearningEvent]) -> int:
+        """Store many events, all or none."""
+        self._check_open()
+        batch = list(events)
+        with self._lock:
+            ids = [event.id for event in batch]
+            if len(set(ids)) != len(ids) or any(i in self._events for i in ids):
+                raise IntegrityError("an event with this id is stored already")
+            for event in batch:
+                self._put_event(event)
+
+            def undo() -> None:
+                for event in batch:
+                    self._drop_event(event)
+
+            self._undo(undo)
+            return len(batch)
+
+    def _put_event(self, event: LearningEvent) -> None:
+        self._events[event.id] = event
+        self._events_of.setdefault(event.uln, {})[event.id] = event
+
+    def _drop_event(self, event: LearningEvent) -> None:
+        del self._events[event.id]
+        of = self._events_of[event.uln]
+        del of[event.id]
+        if not of:
+            del self._events_of[event.uln]
+
+    def get_event(self, event_id: str) -> LearningEvent | None:
+        """The event with this id, or None."""
+        return self._events.get(event_id)
+
+    def events(self, uln: str) -> list[LearningEvent]:
+        """The events stored under ``uln``, by award date then id."""
+        return self.events_for((uln,))
+
+    def events_for(self, ulns: Iterable[str]) -> list[LearningEvent]:
+        """The events stored under any of ``ulns``, by award date then id."""
+        found = [e for uln in set(ulns) for e in self._events_of.get(uln, {}).values()]
+        return sorted(found, key=lambda e: (e.award_date, e.id))
+
+    def set_challenge(self, event_id: str, under_challenge: bool) -> LearningEvent:
+        """Raise or clear a data challenge on an event."""
+        self._check_open()
+        with self._lock:
+            old = self._events.get(event_id)
+            if old is None:
+                raise NotFound("no event has this id")
+            new = old.challenged(under_challenge)
+            self._put_event(new)
+            self._undo(lambda: self._put_event(old))
+            return new
+
+    def add_organisation(self, organisation: Organisation) -> None:
+        """Store an organisation (UKPRNs are unique)."""
+        self._check_open()
+        with self._lock:
+            if organisation.ukprn in self._organisations:
+                raise IntegrityError("an organisation with this UKPRN is stored already")
+            self._organisations[organisation.ukprn] = organisation
+            self._undo(lambda: self._organisations.pop(organisation.ukprn))
+
+    def get_organisation(self, ukprn: str) -> Organisation | None:
+        """The organisation with this UKPRN, or None."""
+        return self._organisations.get(ukprn)
+
+    def organisations(self) -> list[Organisation]:
+        """Every organisation, by UKPRN."""
+        return [self._organisations[k] for k in sorted(self._organisations)]
+
+    def add_user(self, user: User) -> None:
+        """Store a user of a stored organisation (usernames are unique)."""
+        self._check_open()
+        with self._lock:
+            if user.organisation not in self._organisations:
+                raise NotFound("no organisation has this UKPRN")
+            if user.id in self._users:
+                raise IntegrityError("a user with this username is stored already")
+            self._users[user.id] = user
+            self._undo(lambda: self._users.pop(user.id))
+
+    def get_user(self, user_id: str) -> User | None:
+        """The user with this id, or None."""
+        return self._users.get(user_id)
+
+    def update_user(self, user: User) -> None:
+        """Store a changed user (same id, same organisation)."""
+        self._check_open()
+        with self._lock:
+            old = self._users.get(user.id)
+            if old is None:
+                raise NotFound("no user has this username")
+            if old.organisation != user.organisation:
+                raise IntegrityError("a user never moves to another organisation")
+            self._users[user.id] = user
+            self._undo(lambda: self._users.__setitem__(user.id, old))
+
+    def users(self, organisation: str) -> list[User]:
+        """The users of an organisation, by id."""
+        return sorted(
+            (u for u in self._users.values() if u.organisation == organisation),
+            key=lambda u: u.id,
+        )
+
+    def add_nomination(self, nomination: Nomination) -> Nomination:
+        """Store a nomination; returns it with its id."""
+        self._check_open()
+        with self._lock:
+            nomination_id = self._next_nomination
+            self._next_nomination += 1
+            stored = attrs.evolve(nomination, id=nomination_id)
+            self._nominations[nomination_id] = stored
+            self._undo(lambda: self._nominations.pop(nomination_id))
+            return stored
+
+    def withdraw_nomination(self, nomination_id: int, at: _dt.datetime) -> Nomination:
+        """Mark a nomination withdrawn."""
+        self._check_open()
+        with self._lock:
+            old = self._nominations.get(nomination_id)
+            if old is None:
+                raise NotFound("no nomination has this id")
+            if old.withdrawn is not None:
+                raise IntegrityError("the nomination was withdrawn already")
+            new = attrs.evolve(old, withdrawn=at)
+            self._nominations[nomination_id] = new
+            self._undo(lambda: self._nominations.__setitem__(nomination_id, old))
+            return new
+
+    def nominations(self, uln: str, *, include_withdrawn: bool = False) -> list[Nomination]:
+        """The nominations for ``uln``, by id."""
+        return [
+            n
+            for _, n in sorted(self._nominations.items())
+            if n.uln == uln and (include_withdrawn or n.withdrawn is None)
+        ]

@@ -39,12 +39,19 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Final
 
+import attrs
 import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
-from uln.errors import ConcurrencyError, DuplicateLearner, NotFound, RegisterError
+from uln.errors import (
+    ConcurrencyError,
+    DuplicateLearner,
+    IntegrityError,
+    NotFound,
+    RegisterError,
+)
 from uln.learner import Learner
 from uln.matching import (
     CandidateSource,
@@ -53,6 +60,17 @@ from uln.matching import (
     block_limit,
     match_record,
     query_keys,
+)
+from uln.plr.records import (
+    EventStatus,
+    LearningEvent,
+    Level,
+    Nomination,
+    NominationView,
+    Organisation,
+    OrganisationKind,
+    Role,
+    User,
 )
 from uln.register import _sql_tables as t
 from uln.register.base import (
@@ -208,6 +226,91 @@ def _batch_run(row: Any) -> BatchRun:
         total=row.total,
         started=_dt.datetime.fromisoformat(row.started),
         finished=None if row.finished is None else _dt.datetime.fromisoformat(row.finished),
+    )
+
+
+# (p13: learning records; each record is rebuilt through its class, which checks it)
+
+
+def _event_row(event: LearningEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "uln": event.uln,
+        "provider_ukprn": event.provider_ukprn,
+        "provider_name": event.provider_name,
+        "awarding_ukprn": event.awarding_ukprn,
+        "awarding_name": event.awarding_name,
+        "qualification_type": event.qualification_type,
+        "subject_code": event.subject_code,
+        "subject": event.subject,
+        "award_date": event.award_date.isoformat(),
+        "credits": event.credits,
+        "level": event.level.value,
+        "grade": event.grade,
+        "status": event.status.value,
+        "source": event.source,
+        "loaded": event.loaded.isoformat(),
+        "under_challenge": event.under_challenge,
+        "restriction": event.restriction,
+    }
+
+
+def _event(row: Any) -> LearningEvent:
+    return LearningEvent(
+        id=row.id,
+        uln=row.uln,
+        provider_ukprn=row.provider_ukprn,
+        provider_name=row.provider_name,
+        awarding_ukprn=row.awarding_ukprn,
+        awarding_name=row.awarding_name,
+        qualification_type=row.qualification_type,
+        subject_code=row.subject_code,
+        subject=row.subject,
+        award_date=_dt.date.fromisoformat(row.award_date),
+        credits=int(row.credits),
+        level=Level(row.level),
+        grade=row.grade,
+        status=EventStatus(row.status),
+        source=row.source,
+        loaded=_dt.date.fromisoformat(row.loaded),
+        under_challenge=bool(row.under_challenge),
+        restriction=row.restriction,
+    )
+
+
+def _organisation(row: Any) -> Organisation:
+    return Organisation(ukprn=row.ukprn, name=row.name, kind=OrganisationKind(row.kind))
+
+
+def _user_row(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "organisation": user.organisation,
+        "role": user.role.value,
+        "active": user.active,
+        "secret_hash": user.secret_hash,
+    }
+
+
+def _user(row: Any) -> User:
+    return User(
+        id=row.id,
+        organisation=row.organisation,
+        role=Role(row.role),
+        active=bool(row.active),
+        secret_hash=row.secret_hash,
+    )
+
+
+def _nomination(row: Any) -> Nomination:
+    return Nomination(
+        uln=row.uln,
+        organisation=row.organisation,
+        view=NominationView(row.view),
+        created=_dt.datetime.fromisoformat(row.created),
+        shared=tuple(json.loads(row.shared)),
+        withdrawn=None if row.withdrawn is None else _dt.datetime.fromisoformat(row.withdrawn),
+        id=int(row.id),
     )
 
 
@@ -1105,3 +1208,179 @@ class SqlRegister(Register):
                 BatchEntry(index=r.idx, code=r.code, uln=r.uln, exception_id=r.exception_id)
                 for r in rows
             ]
+
+    # -- learning records (uln.plr) --------------------------------------------------
+
+    def add_event(self, event: LearningEvent) -> None:
+        self.add_events((event,))
+
+    def add_events(self, events: Iterable[LearningEvent]) -> int:
+        rows = [_event_row(event) for event in events]
+        ids = [row["id"] for row in rows]
+        if len(set(ids)) != len(ids):
+            raise IntegrityError("storing events: an event id is repeated")
+        if not rows:
+            return 0
+        with self._unit("storing events") as connection:
+            # a savepoint on every database: a refused row leaves none of the others
+            savepoint = connection.begin_nested()
+            try:
+                for start in range(0, len(rows), _CHUNK):
+                    connection.execute(t.plr_events.insert(), rows[start : start + _CHUNK])
+            except exc.IntegrityError:
+                savepoint.rollback()
+                raise IntegrityError("storing events: an event with this id is stored") from None
+            except BaseException:
+                if savepoint.is_active:
+                    savepoint.rollback()
+                raise
+            savepoint.commit()
+        return len(rows)
+
+    def get_event(self, event_id: str) -> LearningEvent | None:
+        table = t.plr_events
+        with self._unit("reading an event", read=True) as connection:
+            row = connection.execute(sa.select(table).where(table.c.id == event_id)).first()
+        return None if row is None else _event(row)
+
+    def events(self, uln: str) -> list[LearningEvent]:
+        return self.events_for((uln,))
+
+    def events_for(self, ulns: Iterable[str]) -> list[LearningEvent]:
+        table = t.plr_events
+        wanted = sorted(set(ulns))
+        found: list[LearningEvent] = []
+        with self._unit("reading events", read=True) as connection:
+            for chunk in _chunks(wanted):
+                query = sa.select(table).where(table.c.uln.in_(list(chunk)))
+                found.extend(_event(row) for row in connection.execute(query))
+        found.sort(key=lambda e: (e.award_date, e.id))
+        return found
+
+    def set_challenge(self, event_id: str, under_challenge: bool) -> LearningEvent:
+        table = t.plr_events
+        with self._unit("changing a data challenge") as connection:
+            updated = connection.execute(
+                table.update()
+                .where(table.c.id == event_id)
+                .values(under_challenge=bool(under_challenge))
+            )
+            row = connection.execute(sa.select(table).where(table.c.id == event_id)).first()
+            if updated.rowcount != 1 and row is None:
+                raise NotFound("no event has this id")
+            assert row is not None
+            return _event(row)
+
+    def add_organisation(self, organisation: Organisation) -> None:
+        doing = "storing an organisation"
+        with self._unit(doing) as connection, self._guarded(connection, doing):
+            try:
+                connection.execute(
+                    t.organisations.insert().values(
+                        ukprn=organisation.ukprn,
+                        name=organisation.name,
+                        kind=organisation.kind.value,
+                    )
+                )
+            except exc.IntegrityError:
+                raise IntegrityError(f"{doing}: one with this UKPRN is stored") from None
+
+    def get_organisation(self, ukprn: str) -> Organisation | None:
+        table = t.organisations
+        with self._unit("reading an organisation", read=True) as connection:
+            row = connection.execute(sa.select(table).where(table.c.ukprn == ukprn)).first()
+        return None if row is None else _organisation(row)
+
+    def organisations(self) -> list[Organisation]:
+        table = t.organisations
+        with self._unit("reading organisations", read=True) as connection:
+            rows = connection.execute(sa.select(table).order_by(table.c.ukprn))
+            return [_organisation(row) for row in rows]
+
+    def add_user(self, user: User) -> None:
+        with self._unit("storing a user") as connection:
+            orgs = t.organisations
+            found = connection.execute(
+                sa.select(orgs.c.ukprn).where(orgs.c.ukprn == user.organisation)
+            ).first()
+            if found is None:
+                raise NotFound("no organisation has this UKPRN")
+            with self._guarded(connection, "storing a user"):
+                try:
+                    connection.execute(t.users.insert().values(**_user_row(user)))
+                except exc.IntegrityError:
+                    raise IntegrityError(
+                        "storing a user: one with this username is stored"
+                    ) from None
+
+    def get_user(self, user_id: str) -> User | None:
+        table = t.users
+        with self._unit("reading a user", read=True) as connection:
+            row = connection.execute(sa.select(table).where(table.c.id == user_id)).first()
+        return None if row is None else _user(row)
+
+    def update_user(self, user: User) -> None:
+        table = t.users
+        with self._unit("updating a user") as connection:
+            row = connection.execute(
+                sa.select(table.c.organisation).where(table.c.id == user.id).with_for_update()
+            ).first()
+            if row is None:
+                raise NotFound("no user has this username")
+            if row.organisation != user.organisation:
+                raise IntegrityError("a user never moves to another organisation")
+            connection.execute(
+                table.update()
+                .where(table.c.id == user.id)
+                .values(role=user.role.value, active=user.active, secret_hash=user.secret_hash)
+            )
+
+    def users(self, organisation: str) -> list[User]:
+        table = t.users
+        with self._unit("reading users", read=True) as connection:
+            rows = connection.execute(
+                sa.select(table).where(table.c.organisation == organisation).order_by(table.c.id)
+            )
+            return [_user(row) for row in rows]
+
+    def add_nomination(self, nomination: Nomination) -> Nomination:
+        with self._unit("storing a nomination") as connection:
+            result = connection.execute(
+                t.nominations.insert().values(
+                    uln=nomination.uln,
+                    organisation=nomination.organisation,
+                    view=nomination.view.value,
+                    shared=_dump(list(nomination.shared)),
+                    created=nomination.created.isoformat(),
+                    withdrawn=None
+                    if nomination.withdrawn is None
+                    else nomination.withdrawn.isoformat(),
+                )
+            )
+            key = result.inserted_primary_key
+            assert key is not None
+            return attrs.evolve(nomination, id=int(key[0]))
+
+    def withdraw_nomination(self, nomination_id: int, at: _dt.datetime) -> Nomination:
+        table = t.nominations
+        with self._unit("withdrawing a nomination") as connection:
+            row = connection.execute(
+                sa.select(table).where(table.c.id == nomination_id).with_for_update()
+            ).first()
+            if row is None:
+                raise NotFound("no nomination has this id")
+            if row.withdrawn is not None:
+                raise IntegrityError("the nomination was withdrawn already")
+            new = attrs.evolve(_nomination(row), withdrawn=at)
+            connection.execute(
+                table.update().where(table.c.id == nomination_id).values(withdrawn=at.isoformat())
+            )
+            return new
+
+    def nominations(self, uln: str, *, include_withdrawn: bool = False) -> list[Nomination]:
+        table = t.nominations
+        query = sa.select(table).where(table.c.uln == uln).order_by(table.c.id)
+        if not include_withdrawn:
+            query = query.where(table.c.withdrawn.is_(None))
+        with self._unit("reading nominations", read=True) as connection:
+            return [_nomination(row) for row in connection.execute(query)]

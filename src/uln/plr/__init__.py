@@ -1,0 +1,68 @@
+"""Personal Learning Records: a learner's achievements, and who may see them.
+
+The records (:mod:`uln.plr.records`): :class:`LearningEvent` (one achievement),
+:class:`Organisation`, :class:`User` and :class:`Nomination`; credit summaries
+(:mod:`uln.plr.credits`); and the prohibited-text screen that keeps contextual data out
+of free text (:mod:`uln.plr.prohibited`). Every register backend stores them
+(:class:`uln.register.Register`).
+
+>>> from uln.plr import Level, qcf_size
+>>> qcf_size(13), Level.parse("Entry 1").label
+(<QcfSize.CERTIFICATE: 'certificate'>, 'Entry 1')
+"""
+
+from __future__ import annotations
+
+from uln.plr.credits import (
+    QCF_SIZES,
+    UNIT_CODE_RULES,
+    CreditSummary,
+    QcfSize,
+    credits_by_level,
+    is_unit,
+    qcf_size,
+    summarise,
+)
+from uln.plr.prohibited import ProhibitedText, check_text, find_prohibited
+from uln.plr.records import (
+    EVENT_FIELDS,
+    SUBJECT_CODE_RULES,
+    EventStatus,
+    LearningEvent,
+    Level,
+    Nomination,
+    NominationView,
+    Organisation,
+    OrganisationKind,
+    Role,
+    SubjectCodeRule,
+    User,
+    validate_subject_code,
+)
+
+__all__ = [
+    "EVENT_FIELDS",
+    "QCF_SIZES",
+    "SUBJECT_CODE_RULES",
+    "UNIT_CODE_RULES",
+    "CreditSummary",
+    "EventStatus",
+    "LearningEvent",
+    "Level",
+    "Nomination",
+    "NominationView",
+    "Organisation",
+    "OrganisationKind",
+    "ProhibitedText",
+    "QcfSize",
+    "Role",
+    "SubjectCodeRule",
+    "User",
+    "check_text",
+    "credits_by_level",
+    "find_prohibited",
+    "is_unit",
+    "qcf_size",
+    "summarise",
+    "validate_subject_code",
+]
