@@ -58,7 +58,14 @@ from uln import checkdigit
 from uln.enums import AbilityToShare, VerificationType
 from uln.errors import IntegrityError, InvalidFormat, RegisterError
 from uln.learner import Learner
-from uln.plr.records import NominationView, Organisation, OrganisationKind, Role, User
+from uln.plr.records import (
+    LearningEvent,
+    NominationView,
+    Organisation,
+    OrganisationKind,
+    Role,
+    User,
+)
 
 __all__ = [
     "ADULT_AGE",
@@ -200,7 +207,7 @@ PERMISSIONS: Final[Mapping[Action, frozenset[Party]]] = MappingProxyType(
         Action.CLEAR_CHALLENGE: _AO,  # [ours]: the awarding organisation decides
         Action.NOMINATE: frozenset({Party.LEARNER}),
         Action.READ_PLR: _LRB | _AO | {Party.LEARNER},  # and only when entitled (below)
-        Action.READ_AUDIT: frozenset({Party.LRS}) | _SUPER,  # [ours]
+        Action.READ_AUDIT: frozenset({Party.LRS, Party.LEARNER}) | _SUPER,  # [ours]
     }
 )
 """Which parties may attempt each action [spec unless the line says ours]; the
@@ -301,10 +308,29 @@ class AccessPolicy:
             return _refused("super users manage their own organisation only")
         return decision
 
-    def read_audit(self, party: Party, actor_ukprn: str | None, ukprn: str | None) -> Decision:
-        """May this party read the audit of ``ukprn`` (``None``: every organisation)?"""
+    def read_audit(
+        self,
+        party: Party,
+        *,
+        actor_ukprn: str | None = None,
+        actor_uln: str | None = None,
+        organisation: str | None = None,
+        uln: str | None = None,
+    ) -> Decision:
+        """May this party read the audit history asked for?
+
+        The LRS reads all of it; a super user reads their own organisation's actions
+        (``organisation`` must be theirs); a learner reads who read or changed their own
+        record (``uln`` must be theirs, already resolved to the master) [ours].
+        """
         decision = self.check(party, Action.READ_AUDIT)
-        if decision and party is not Party.LRS and (ukprn is None or actor_ukprn != ukprn):
+        if not decision or party is Party.LRS:
+            return decision
+        if party is Party.LEARNER:
+            if uln is None or uln != actor_uln:
+                return _refused("a learner reads the audit of their own record only")
+            return decision
+        if organisation is None or organisation != actor_ukprn:
             return _refused("an organisation reads its own audit only")
         return decision
 
@@ -323,6 +349,34 @@ class AccessPolicy:
         decision = self.check(party, action)
         if decision and party is Party.LEARNER and actor_uln != uln:
             return _refused("a learner acts on their own record only")
+        return decision
+
+    def challenge(
+        self,
+        party: Party,
+        action: Action,
+        event: LearningEvent,
+        *,
+        owner_uln: str,
+        actor_ukprn: str | None = None,
+        actor_uln: str | None = None,
+    ) -> Decision:
+        """May this party raise (or clear) a data challenge on ``event``?
+
+        The learner raises one on their own events (``owner_uln`` is the master ULN the
+        event belongs to, ``actor_uln`` the learner's, resolved likewise); an LRB on the
+        events it provided; the awarding organisation clears one on its own
+        qualifications [ours].
+        """
+        decision = self.check(party, action)
+        if not decision:
+            return decision
+        if party is Party.LEARNER:
+            return self.own_record(party, action, actor_uln, owner_uln)
+        if action is Action.CLEAR_CHALLENGE:
+            return self.own_qualification(party, action, actor_ukprn, event.awarding_ukprn)
+        if actor_ukprn != event.provider_ukprn:
+            return _refused("an organisation challenges the events it provided only")
         return decision
 
     def read_plr(
