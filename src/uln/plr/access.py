@@ -102,6 +102,10 @@ class Party(enum.Enum):
     LRB_USER = "lrb_user"
     AO_SUPER_USER = "ao_super_user"
     AO_USER = "ao_user"
+    OTHER_SUPER_USER = "other_super_user"
+    """A super user of an organisation that neither registers nor awards (an employer,
+    a careers adviser): it reads only what learners share with it."""
+    OTHER_USER = "other_user"
     LEARNER = "learner"
     """The learner, acting on their own record."""
 
@@ -184,15 +188,24 @@ def party_of(actor: Actor, organisation: Organisation | None = None) -> Party:
         return Party.LRS
     if organisation is None or organisation.ukprn != actor.organisation:
         raise IntegrityError("a user acts for their own organisation")
-    lrb = organisation.kind is OrganisationKind.LEARNER_REGISTRATION_BODY
-    if actor.role is Role.SUPER_USER:
-        return Party.LRB_SUPER_USER if lrb else Party.AO_SUPER_USER
-    return Party.LRB_USER if lrb else Party.AO_USER
+    parties = _PARTIES.get(organisation.kind, (Party.OTHER_SUPER_USER, Party.OTHER_USER))
+    return parties[0] if actor.role is Role.SUPER_USER else parties[1]
+
+
+_PARTIES: Final[Mapping[OrganisationKind, tuple[Party, Party]]] = MappingProxyType(
+    {
+        OrganisationKind.LEARNER_REGISTRATION_BODY: (Party.LRB_SUPER_USER, Party.LRB_USER),
+        OrganisationKind.AWARDING_ORGANISATION: (Party.AO_SUPER_USER, Party.AO_USER),
+    }
+)
+"""The parties (super user, user) of each kind of organisation; any other kind (an
+employer, a careers adviser) is :attr:`Party.OTHER_SUPER_USER` or ``OTHER_USER``."""
 
 
 _LRB: Final = frozenset({Party.LRB_SUPER_USER, Party.LRB_USER})
 _AO: Final = frozenset({Party.AO_SUPER_USER, Party.AO_USER})
-_SUPER: Final = frozenset({Party.LRB_SUPER_USER, Party.AO_SUPER_USER})
+_OTHER: Final = frozenset({Party.OTHER_SUPER_USER, Party.OTHER_USER})
+_SUPER: Final = frozenset({Party.LRB_SUPER_USER, Party.AO_SUPER_USER, Party.OTHER_SUPER_USER})
 
 PERMISSIONS: Final[Mapping[Action, frozenset[Party]]] = MappingProxyType(
     {
@@ -206,7 +219,7 @@ PERMISSIONS: Final[Mapping[Action, frozenset[Party]]] = MappingProxyType(
         Action.RAISE_CHALLENGE: _LRB | {Party.LEARNER},  # [ours]: the LRB may raise one
         Action.CLEAR_CHALLENGE: _AO,  # [ours]: the awarding organisation decides
         Action.NOMINATE: frozenset({Party.LEARNER}),
-        Action.READ_PLR: _LRB | _AO | {Party.LEARNER},  # and only when entitled (below)
+        Action.READ_PLR: _LRB | _AO | _OTHER | {Party.LEARNER},  # and only when entitled (below)
         Action.READ_AUDIT: frozenset({Party.LRS, Party.LEARNER}) | _SUPER,  # [ours]
     }
 )
