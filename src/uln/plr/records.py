@@ -145,6 +145,9 @@ class OrganisationKind(enum.Enum):
     """Registers, finds and updates learners (a school, college, provider)."""
     AWARDING_ORGANISATION = "ao"
     """Verifies ULNs and uploads achievements for its own qualifications."""
+    OTHER = "other"
+    """Neither registers nor awards: an employer or careers adviser a learner may
+    nominate; it reads only what learners share with it [ours]."""
 
 
 class Role(enum.Enum):

@@ -285,9 +285,11 @@ class PLRContract:
         lrb = Organisation.create(ukprn=_LRB, name="Coleg Gwent", kind="lrb")
         ao = Organisation.create(ukprn=_AO, name="WJEC' --", kind="ao")
         test = Organisation.create(ukprn="TEST0038", name="Test", kind="lrb")
-        for organisation in (test, lrb, ao):
+        employer = Organisation.create(ukprn="10000001", name="Acme Ltd", kind="other")
+        for organisation in (test, employer, lrb, ao):
             store.add_organisation(organisation)
-        assert store.organisations() == [lrb, ao, test]
+        assert store.organisations() == [employer, lrb, ao, test]
+        assert store.get_organisation("10000001") == employer
         assert store.get_organisation(_AO) == ao
         assert ao.kind is OrganisationKind.AWARDING_ORGANISATION
         with pytest.raises(IntegrityError):
@@ -310,7 +312,7 @@ class PLRContract:
         with pytest.raises(IntegrityError):
             store.add_user(User.create(id="jo", organisation=_AO))
         with pytest.raises(NotFound):
-            store.add_user(User.create(id="new", organisation="10000001"))
+            store.add_user(User.create(id="new", organisation="10000002"))
         removed = attrs.evolve(jo, role=Role.USER, active=False, secret_hash=None)
         store.update_user(removed)
         assert store.get_user("jo") == removed
