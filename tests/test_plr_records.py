@@ -304,7 +304,8 @@ def test_levels_run_from_entry_1_to_8() -> None:
         ("Grade", "grade", "Pass - EHCP"),
         ("Restriction", "restriction", "permanently EXCLUDED 2023"),
         ("QualificationType", "qualification_type", "Ethnic origin: white"),
-        ("AchievementProviderName", "provider_name", "Pupil Referral Unit"),
+        ("Restriction", "restriction", "Dysgwr anabl"),
+        ("Grade", "grade", "Pass (ALN)"),
         ("Grade", "grade", "Merit; disabled learner"),
         ("Subject", "subject", "Maths — Pupil-Premium"),
     ],
@@ -339,6 +340,11 @@ def test_prohibited_text_is_refused_naming_the_field_never_the_text(
 )
 def test_real_qualification_titles_pass_the_screen(subject: str) -> None:
     assert LearningEvent.create(**raw(subject=subject)).subject == subject
+
+
+def test_organisation_names_are_not_free_text() -> None:
+    event = LearningEvent.create(**raw(provider_name="Pupil Referral Unit, Cardiff"))
+    assert event.provider_name == "Pupil Referral Unit, Cardiff"
 
 
 def test_the_prohibited_table_is_well_formed() -> None:

@@ -8,7 +8,8 @@ spaces) and makes it canonical first.
 
 The record holds no socio-economic, ethnicity, disability or exclusion data: there is
 no field for any of them, and every free-text field is screened against the prohibited
-text table (:mod:`uln.plr.prohibited`).
+text table (:mod:`uln.plr.prohibited`): a learning event's qualification type, subject,
+grade and restriction (organisation names are not free text: they come with a UKPRN).
 
 >>> event = LearningEvent.create(
 ...     id="EV1", uln="3344556680", provider_ukprn="10012345", provider_name="Coleg Gwent",
@@ -363,10 +364,12 @@ def _event_check(instance: LearningEvent) -> None:
         value = getattr(instance, name)
         if _ukprn_field(value, f[name]) != value:
             raise InvalidFormat("the UKPRN is in canonical form", field=f[name])
+    # organisation names come with their UKPRN from the register of providers: not free
+    # text, and not screened (a pupil referral unit is a provider like any other)
     _text(instance.provider_name, f["provider_name"], length=_NAME_LENGTH, required=True,
-          screen=True)  # fmt: skip
+          screen=False)  # fmt: skip
     _text(instance.awarding_name, f["awarding_name"], length=_NAME_LENGTH, required=True,
-          screen=True)  # fmt: skip
+          screen=False)  # fmt: skip
     _text(instance.qualification_type, f["qualification_type"], length=_SHORT_LENGTH,
           required=True, screen=True)  # fmt: skip
     if validate_subject_code(instance.subject_code) != instance.subject_code:
