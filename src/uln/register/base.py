@@ -403,6 +403,9 @@ class Register(abc.ABC):
 
         The Personal Learning Record of a master ULN ``m`` is
         ``events_for([m, *linked_to(m)])``.
+
+        Raises:
+            InvalidArgument: ``ulns`` is one string rather than a collection of ULNs.
         """
 
     @abc.abstractmethod

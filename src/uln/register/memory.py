@@ -29,6 +29,7 @@ from typing import Any
 import attrs
 
 from uln.errors import (
+    ArgumentTypeError,
     ConcurrencyError,
     DuplicateLearner,
     IntegrityError,
@@ -437,6 +438,8 @@ class MemoryRegister(Register):
 
     def events_for(self, ulns: Iterable[str]) -> list[LearningEvent]:
         """The events stored under any of ``ulns``, by award date then id."""
+        if isinstance(ulns, str):
+            raise ArgumentTypeError("ulns", "an iterable of ULNs, not one ULN", ulns)
         found = [e for uln in set(ulns) for e in self._events_of.get(uln, {}).values()]
         return sorted(found, key=lambda e: (e.award_date, e.id))
 

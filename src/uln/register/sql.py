@@ -46,6 +46,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
 from uln.errors import (
+    ArgumentTypeError,
     ConcurrencyError,
     DuplicateLearner,
     IntegrityError,
@@ -1247,6 +1248,8 @@ class SqlRegister(Register):
         return self.events_for((uln,))
 
     def events_for(self, ulns: Iterable[str]) -> list[LearningEvent]:
+        if isinstance(ulns, str):
+            raise ArgumentTypeError("ulns", "an iterable of ULNs, not one ULN", ulns)
         table = t.plr_events
         wanted = sorted(set(ulns))
         found: list[LearningEvent] = []
@@ -1260,15 +1263,14 @@ class SqlRegister(Register):
     def set_challenge(self, event_id: str, under_challenge: bool) -> LearningEvent:
         table = t.plr_events
         with self._unit("changing a data challenge") as connection:
-            updated = connection.execute(
+            connection.execute(
                 table.update()
                 .where(table.c.id == event_id)
                 .values(under_challenge=bool(under_challenge))
             )
             row = connection.execute(sa.select(table).where(table.c.id == event_id)).first()
-            if updated.rowcount != 1 and row is None:
+            if row is None:
                 raise NotFound("no event has this id")
-            assert row is not None
             return _event(row)
 
     def add_organisation(self, organisation: Organisation) -> None:

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from uln import checkdigit
-from uln.errors import IntegrityError, NotFound
+from uln.errors import IntegrityError, InvalidArgument, NotFound
 from uln.plr.records import (
     EventStatus,
     LearningEvent,
@@ -162,6 +162,8 @@ class PLRContract:
         assert store.events(_A) == [early_a, early_b, late]
         assert store.events_for([_B, _A, _A]) == [other, early_a, early_b, late]
         assert store.events_for([]) == []
+        with pytest.raises(InvalidArgument):
+            store.events_for(_A)  # one ULN, not a list of them
 
     def test_an_event_id_is_unique(self, store: Register) -> None:
         first = make_event(event_id="EV1")
