@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as _dt
 import random
 import uuid
-from typing import Any, Final
+from collections.abc import Callable
+from typing import Any, ClassVar, Final
 
 import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from uln import checkdigit
 from uln.errors import IntegrityError, InvalidArgument, NotFound
@@ -35,7 +37,13 @@ from uln.register.allocate import UlnAllocator
 from uln.register.base import Register
 from uln.register.service import LearnerRegister
 
-__all__ = ["PLRContract", "learning_events", "make_event"]
+__all__ = [
+    "PLRContract",
+    "PLRStateMachine",
+    "learning_events",
+    "make_event",
+    "plr_state_machine_test",
+]
 
 _WHEN: Final = _dt.datetime(2025, 1, 6, 9, 0, tzinfo=_dt.UTC)
 _LRB: Final = "10012345"
@@ -355,3 +363,203 @@ def _nomination(uln: str = _A, shared: tuple[str, ...] = ("EV1",)) -> Nomination
     return Nomination.create(
         uln=uln, organisation=_LRB, view="restricted", shared=shared, created=_WHEN
     )
+
+
+# -- random sequences of storage operations ------------------------------------------------
+
+_ULN_POOL: Final = (_A, _B, _C)
+_EVENT_IDS: Final = tuple(f"EV{i}" for i in range(8))
+_ORGS: Final = (_LRB, _AO)
+_USERNAMES: Final = ("jo", "sam", "al")
+
+
+class PLRStateMachine(RuleBasedStateMachine):
+    """Drives a backend's learning-records storage and a dict model side by side.
+
+    Operations: add an event, add a batch (sometimes holding a stored or repeated id),
+    raise or clear a challenge, add organisations and users, update users (sometimes to
+    another organisation), nominate and withdraw, and a transaction that fails half way.
+    Every refused operation must change nothing; after each step the backend must
+    agree with the model.
+    """
+
+    store_factory: ClassVar[Callable[[], Register]]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store = type(self).store_factory()
+        self.events: dict[str, LearningEvent] = {}
+        self.orgs: dict[str, Organisation] = {}
+        self.users: dict[str, User] = {}
+        self.nominations: dict[int, Nomination] = {}
+
+    def teardown(self) -> None:
+        self.store.close()
+
+    def _event(self, event_id: str, uln: str, credits: int) -> LearningEvent:
+        return make_event(uln, event_id=event_id, credits=credits)
+
+    @rule(
+        event_id=st.sampled_from(_EVENT_IDS),
+        uln=st.sampled_from(_ULN_POOL),
+        credits=st.integers(0, 60),
+    )
+    def add_event(self, event_id: str, uln: str, credits: int) -> None:
+        event = self._event(event_id, uln, credits)
+        if event_id in self.events:
+            with pytest.raises(IntegrityError):
+                self.store.add_event(event)
+            return
+        self.store.add_event(event)
+        self.events[event_id] = event
+
+    @rule(
+        ids=st.lists(st.sampled_from(_EVENT_IDS), max_size=4),
+        uln=st.sampled_from(_ULN_POOL),
+    )
+    def add_events(self, ids: list[str], uln: str) -> None:
+        batch = [self._event(event_id, uln, 5) for event_id in ids]
+        if len(set(ids)) != len(ids) or any(i in self.events for i in ids):
+            with pytest.raises(IntegrityError):
+                self.store.add_events(batch)
+            return
+        assert self.store.add_events(batch) == len(batch)
+        self.events.update((event.id, event) for event in batch)
+
+    @rule(event_id=st.sampled_from(_EVENT_IDS), flag=st.booleans())
+    def set_challenge(self, event_id: str, flag: bool) -> None:
+        if event_id not in self.events:
+            with pytest.raises(NotFound):
+                self.store.set_challenge(event_id, flag)
+            return
+        expected = self.events[event_id].challenged(flag)
+        assert self.store.set_challenge(event_id, flag) == expected
+        self.events[event_id] = expected
+
+    @rule(ukprn=st.sampled_from(_ORGS), kind=st.sampled_from(OrganisationKind))
+    def add_organisation(self, ukprn: str, kind: OrganisationKind) -> None:
+        organisation = Organisation(ukprn, f"Org {ukprn}", kind)
+        if ukprn in self.orgs:
+            with pytest.raises(IntegrityError):
+                self.store.add_organisation(organisation)
+            return
+        self.store.add_organisation(organisation)
+        self.orgs[ukprn] = organisation
+
+    @rule(
+        username=st.sampled_from(_USERNAMES),
+        ukprn=st.sampled_from(_ORGS),
+        role=st.sampled_from(Role),
+    )
+    def add_user(self, username: str, ukprn: str, role: Role) -> None:
+        user = User(username, ukprn, role)
+        if ukprn not in self.orgs:
+            with pytest.raises(NotFound):
+                self.store.add_user(user)
+        elif username in self.users:
+            with pytest.raises(IntegrityError):
+                self.store.add_user(user)
+        else:
+            self.store.add_user(user)
+            self.users[username] = user
+
+    @rule(
+        username=st.sampled_from(_USERNAMES),
+        ukprn=st.sampled_from(_ORGS),
+        active=st.booleans(),
+        secret=st.sampled_from([None, "scrypt$1$ab", "scrypt$2$cd"]),
+    )
+    def update_user(self, username: str, ukprn: str, active: bool, secret: str | None) -> None:
+        user = User(username, ukprn, Role.USER, active, secret)
+        stored = self.users.get(username)
+        if stored is None:
+            with pytest.raises(NotFound):
+                self.store.update_user(user)
+        elif stored.organisation != ukprn:
+            with pytest.raises(IntegrityError):
+                self.store.update_user(user)
+        else:
+            self.store.update_user(user)
+            self.users[username] = user
+
+    @rule(
+        uln=st.sampled_from(_ULN_POOL),
+        ukprn=st.sampled_from(_ORGS),
+        shared=st.lists(st.sampled_from(_EVENT_IDS), max_size=3, unique=True),
+    )
+    def nominate(self, uln: str, ukprn: str, shared: list[str]) -> None:
+        view = "restricted" if shared else "full"
+        nomination = Nomination.create(
+            uln=uln, organisation=ukprn, view=view, shared=shared, created=_WHEN
+        )
+        stored = self.store.add_nomination(nomination)
+        assert stored.id > max(self.nominations, default=0)  # ids only increase
+        assert stored == attrs.evolve(nomination, id=stored.id)
+        self.nominations[stored.id] = stored
+
+    @rule(nomination_id=st.integers(1, 6))
+    def withdraw(self, nomination_id: int) -> None:
+        stored = self.nominations.get(nomination_id)
+        later = _WHEN + _dt.timedelta(days=nomination_id)
+        if stored is None:
+            with pytest.raises(NotFound):
+                self.store.withdraw_nomination(nomination_id, later)
+        elif stored.withdrawn is not None:
+            with pytest.raises(IntegrityError):
+                self.store.withdraw_nomination(nomination_id, later)
+        else:
+            withdrawn = self.store.withdraw_nomination(nomination_id, later)
+            assert withdrawn == attrs.evolve(stored, withdrawn=later)
+            self.nominations[nomination_id] = withdrawn
+
+    @rule(event_id=st.sampled_from(_EVENT_IDS))
+    def failed_transaction(self, event_id: str) -> None:
+        with pytest.raises(ZeroDivisionError), self.store.transaction():  # noqa: PT012
+            if event_id not in self.events:
+                self.store.add_event(self._event(event_id, _C, 1))
+            else:
+                self.store.set_challenge(event_id, not self.events[event_id].under_challenge)
+            self.store.add_nomination(
+                Nomination.create(uln=_C, organisation=_LRB, view="full", created=_WHEN)
+            )
+            for user in list(self.users.values())[:1]:
+                self.store.update_user(attrs.evolve(user, active=not user.active))
+            1 / 0  # noqa: B018
+
+    @invariant()
+    def agrees_with_the_model(self) -> None:
+        store = self.store
+        for uln in _ULN_POOL:
+            expected = sorted(
+                (e for e in self.events.values() if e.uln == uln),
+                key=lambda e: (e.award_date, e.id),
+            )
+            assert store.events(uln) == expected
+            assert store.nominations(uln, include_withdrawn=True) == [
+                n for _, n in sorted(self.nominations.items()) if n.uln == uln
+            ]
+        for event_id in _EVENT_IDS:
+            assert store.get_event(event_id) == self.events.get(event_id)
+        assert store.organisations() == [self.orgs[k] for k in sorted(self.orgs)]
+        for ukprn in _ORGS:
+            assert store.users(ukprn) == sorted(
+                (u for u in self.users.values() if u.organisation == ukprn), key=lambda u: u.id
+            )
+
+
+def plr_state_machine_test(
+    store_factory: Callable[[], Register], *, max_examples: int = 20, steps: int = 25
+) -> Any:
+    """A unittest TestCase running :class:`PLRStateMachine` on new stores."""
+
+    class Machine(PLRStateMachine):
+        pass
+
+    Machine.store_factory = staticmethod(store_factory)
+    Machine.TestCase.settings = settings(
+        max_examples=max_examples,
+        stateful_step_count=steps,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    return Machine.TestCase
