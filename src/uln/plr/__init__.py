@@ -13,6 +13,8 @@ of free text (:mod:`uln.plr.prohibited`). Every register backend stores them
 
 from __future__ import annotations
 
+# The register backends import uln.plr.records: nothing imported here may import
+# uln.register (the access layer, uln.plr.service, is imported by its own name).
 from uln.plr.credits import (
     QCF_SIZES,
     UNIT_CODE_RULES,
