@@ -121,3 +121,10 @@ from uln._cli.register import commands as _register_commands  # noqa: E402
 
 for _command in _register_commands():
     cli.add_command(_command)
+
+# The learning-record commands (uln._cli.plr): uln plr show | add-event, uln org add |
+# add-user, uln privacy-notice.
+from uln._cli.plr import commands as _plr_commands  # noqa: E402
+
+for _command in _plr_commands():
+    cli.add_command(_command)
