@@ -443,3 +443,27 @@ def test_a_bad_view_name_is_refused_naming_the_field(world: World) -> None:
     assert bad.value.field == "view"
     assert world.service.read_plr(world.college, "1234567890").code == "WSEC0136"
     assert world.service.read_plr(world.college, "9276308686").code == "WSEC0006"  # nobody
+
+
+def test_an_employer_reads_only_what_the_learner_shares_and_nothing_else(world: World) -> None:
+    service = world.service
+    with pytest.warns(UlnWarning):
+        made = service.add_organisation(
+            LRS,
+            Organisation.create(ukprn="10088888", name="Trafnidiaeth Cymru", kind="other"),
+            super_user="gareth",
+        )
+    employer = made.user
+    assert employer is not None
+    uln = world.register()
+    service.add_events(world.board, [world.event(uln, id="EV1"), world.event(uln, id="EV2")])
+    assert service.find_by_uln(employer, uln, "Huw", "Pugh").code == "WSEC0006"
+    assert service.verify_learner(employer, uln, "Huw", "Pugh").code == "WSEC0006"
+    assert service.register_learner(employer, YOUNG).code == "WSEC0006"
+    assert service.read_plr(employer, uln, "restricted").code == "WSEC0006"
+    service.nominate(AsLearner(uln), "10088888", shared=["EV1"])
+    seen = service.read_plr(employer, uln, "restricted")
+    assert seen.code == "WSRC0004"
+    assert seen.view is not None
+    assert seen.view.event_ids == ("EV1",)
+    assert service.read_plr(employer, uln, "full").code == "WSEC0006"

@@ -221,9 +221,10 @@ def org_group() -> None:
 @click.option("--name", required=True, help="The organisation's name.")
 @click.option(
     "--kind",
-    type=click.Choice(["lrb", "ao"]),
+    type=click.Choice(["lrb", "ao", "other"]),
     required=True,
-    help="lrb: registers learners; ao: an awarding organisation.",
+    help="lrb: registers learners; ao: an awarding organisation; other: an employer or "
+    "careers adviser that reads only what learners share with it.",
 )
 @click.option("--super-user", required=True, help="The username of its first super user.")
 @_register_option
