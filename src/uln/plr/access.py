@@ -2,8 +2,9 @@
 
 Every operation of :class:`uln.plr.service.PlrService` names the acting party, and
 :class:`AccessPolicy` decides. The parties are the LRS itself (it sets up
-organisations), the users of a learner registration body (LRB) or of an awarding
-organisation (AO), each a super user or a plain user, and the learner themselves.
+organisations), the users of a learner registration body (LRB), of an awarding
+organisation (AO) or of another organisation (an employer, a careers adviser), each a
+super user or a plain user, and the learner themselves.
 
 The table :data:`PERMISSIONS` says which party may attempt which action; the policy
 then adds the conditions that depend on the record [spec unless marked]:
@@ -16,9 +17,10 @@ then adds the conditions that depend on the record [spec unless marked]:
 - super users manage the users of their own organisation; the LRS adds organisations;
 - a learner reads their own full PLR only when **16 or over and identity verified**,
   nominates and withdraws organisations, and raises a data challenge [ours: an LRB may
-  raise one too];
-- an organisation the learner nominated reads the **restricted** view (basic details
-  and only the events the learner chose), or the full view if nominated for it;
+  raise one on the events it provided];
+- an organisation the learner nominated (of any kind) reads the **restricted** view
+  (basic details and only the events the learner chose), or the full view if
+  nominated for it; an employer or careers adviser does nothing else [ours];
 - nobody else reads a PLR: ``WSEC0006`` (insufficient access);
 - a learner who opted out of sharing (``AbilityToShare`` 2) is not shared with anyone
   but themselves: ``WSEC0206``, never data. The opt-out wins over a nomination [ours].

@@ -405,16 +405,19 @@ class PlrService:
             NotFound: the organisation is not known.
             ValidationError: the username or role is not valid.
         """
-        ukprn = organisation if organisation is not None else getattr(actor, "organisation", "")
+        acting, decision = self._allowed(actor, Action.MANAGE_USERS)
+        if acting is None or not decision:
+            return _refusal(decision)
+        ukprn = organisation if organisation is not None else acting.ukprn
         key = new_access_key()
         user = User.create(
             id=user_id,
-            organisation=ukprn,
+            organisation=ukprn if ukprn is not None else "",
             role=role,
             secret_hash=hash_secret(key, cost=self._secret_cost),
         )
-        acting, decision = self._manage(actor, user.organisation)
-        if acting is None or not decision:
+        decision = self.policy.manage_users(acting.party, acting.ukprn, user.organisation)
+        if not decision:
             return _refusal(decision)
         with self._store.transaction():
             if self._store.get_organisation(user.organisation) is None:
@@ -453,15 +456,19 @@ class PlrService:
             CHANGED, user=promoted, warnings=self._super_user_warning(existing.organisation)
         )
 
-    def _target(self, actor: Actor, user_id: str) -> tuple[Acting | None, Decision, User]:
+    def _target(self, actor: Actor, user_id: str) -> tuple[Acting, User] | PlrResult:
+        """Who acts on which user, or the refusal; an unknown user is an error only for
+        a party that may manage users at all."""
+        acting, decision = self._allowed(actor, Action.MANAGE_USERS)
+        if acting is None or not decision:
+            return _refusal(decision)
         user = self._store.get_user(user_id) if isinstance(user_id, str) else None
         if user is None or not user.active:
-            acting = self.acting(actor)
-            if acting is None:
-                return None, _UNKNOWN_ACTOR, User.create(id="unknown", organisation="TEST0001")
             raise NotFound("Username: no active user has this id")
-        acting, decision = self._manage(actor, user.organisation)
-        return acting, decision, user
+        decision = self.policy.manage_users(acting.party, acting.ukprn, user.organisation)
+        if not decision:
+            return _refusal(decision)
+        return acting, user
 
     def remove_user(self, actor: Actor, user_id: str) -> PlrResult:
         """Remove a user: they can no longer act or sign in (kept for the audit).
@@ -470,9 +477,10 @@ class PlrService:
             IntegrityError: the user is their organisation's last super user.
             NotFound: no active user has this id.
         """
-        acting, decision, user = self._target(actor, user_id)
-        if acting is None or not decision:
-            return _refusal(decision)
+        target = self._target(actor, user_id)
+        if isinstance(target, PlrResult):
+            return target
+        acting, user = target
         with self._store.transaction():
             if user.role is Role.SUPER_USER:
                 supers = [
@@ -495,9 +503,10 @@ class PlrService:
         Raises:
             NotFound: no active user has this id.
         """
-        acting, decision, user = self._target(actor, user_id)
-        if acting is None or not decision:
-            return _refusal(decision)
+        target = self._target(actor, user_id)
+        if isinstance(target, PlrResult):
+            return target
+        acting, user = target
         key = new_access_key()
         changed = attrs.evolve(user, secret_hash=hash_secret(key, cost=self._secret_cost))
         with self._store.transaction():
