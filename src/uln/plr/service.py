@@ -894,7 +894,11 @@ class PlrService:
         canonical = _valid_uln(uln)
         if canonical is None:
             return PlrResult(INVALID_ULN)
-        master = self._master(canonical)
+        with self._store.transaction():  # one consistent reading, and its audit
+            return self._read(acting, canonical, view)
+
+    def _read(self, acting: Acting, uln: str, view: str) -> PlrResult:
+        master = self._master(uln)
         if master is None or master.uln is None:
             return _refusal(Decision(False, INSUFFICIENT_ACCESS, reason="no record to read"))
         ulns = self._ulns_of(master.uln)
@@ -916,8 +920,7 @@ class PlrService:
         events = self._store.events_for(ulns)
         limit = shared if decision.scope is NominationView.RESTRICTED else None
         plr = make_view(view, learner, events, shared=limit)
-        with self._store.transaction():
-            self._audit(acting, "plr_read", master.uln, detail=f"{view} view")
+        self._audit(acting, "plr_read", master.uln, detail=f"{view} view")
         return PlrResult(FOUND, master.uln, view=plr)
 
     def _nominated(
