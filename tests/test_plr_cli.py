@@ -112,6 +112,15 @@ def test_a_college_cannot_upload_an_event(setup: dict[str, str]) -> None:
     )  # fmt: skip
     assert refused.exit_code == 1
     assert "WSEC0006" in refused.output
+    learner = _run(
+        setup,
+        "plr", "add-event", setup["uln"], "--as", "learner", "--subject-code", "K/501/5773",
+        "--subject", "Using email", "--level", "1", "--credits", "3",
+        "--award-date", "2025-07-01", "--provider-ukprn", "10012345",
+        "--provider-name", "Coleg Gwent",
+    )  # fmt: skip
+    assert learner.exit_code == 1
+    assert "WSEC0006" in learner.output
 
 
 def test_a_malformed_subject_code_is_refused_naming_the_field(setup: dict[str, str]) -> None:

@@ -28,9 +28,9 @@ import click
 
 from uln._cli.register import _open, _register_option
 from uln.errors import UlnError, UlnWarning
-from uln.plr.access import LRS, Actor, AsLearner
+from uln.plr.access import LRS, Action, AsLearner, Party
 from uln.plr.privacy import PRIVACY_LANGUAGES, render_privacy_notice
-from uln.plr.records import LearningEvent, Organisation, Role
+from uln.plr.records import LearningEvent, Organisation, Role, User
 from uln.plr.service import PlrResult, PlrService
 from uln.plr.views import VIEWS, PlrView
 
@@ -60,7 +60,9 @@ def _service(url: str) -> PlrService:
     return PlrService(_open(url))
 
 
-def _signed_in(service: PlrService, user: str, access_key: str | None, uln: str | None) -> Actor:
+def _signed_in(
+    service: PlrService, user: str, access_key: str | None, uln: str | None
+) -> User | AsLearner:
     if user == LEARNER:
         if uln is None:
             raise click.UsageError("--as learner needs the learner's ULN")
@@ -181,8 +183,12 @@ def add_event(
     """Upload an achievement for ULN as a user of the awarding organisation (its own
     qualifications only; a linked ULN's event lands on the master)."""
     with _service(url) as service:
-        actor = _signed_in(service, acting, access_key, None)
-        organisation = service.register.store.get_organisation(getattr(actor, "organisation", ""))
+        actor = _signed_in(service, acting, access_key, uln)
+        if isinstance(actor, AsLearner):  # the policy refuses a learner's upload
+            decision = service.policy.check(Party.LEARNER, Action.ADD_EVENT)
+            _refuse(PlrResult(decision.code or "WSEC0006", reason=decision.reason))
+            return
+        organisation = service.register.store.get_organisation(actor.organisation)
         if organisation is None:
             raise click.ClickException("the user's organisation is not known")
         try:
