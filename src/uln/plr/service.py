@@ -37,184 +37,39 @@ are the stored ones, and a removed user can do nothing.
 from __future__ import annotations
 
 import datetime as _dt
-import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 import attrs
 
-from uln import checkdigit
-from uln.codes import describe
 from uln.enums import PrivacyNoticeSeen, VerificationType
-from uln.errors import (
-    IntegrityError,
-    InvalidCode,
-    InvalidRecord,
-    MissingValue,
-    NotFound,
-    Problem,
-    UlnWarning,
-    ValidationError,
-)
+from uln.errors import InvalidCode, InvalidRecord, MissingValue, NotFound, Problem
 from uln.learner import Demographics, Learner
-from uln.plr.access import (
-    INSUFFICIENT_ACCESS,
-    AccessDenied,
-    AccessPolicy,
-    Action,
-    Actor,
-    AsLearner,
-    AsLrs,
-    Decision,
-    Party,
-    check_secret,
-    hash_secret,
-    new_access_key,
-    party_of,
+from uln.plr._core import (
+    _UNKNOWN_ACTOR,
+    CHANGED,
+    FOUND,
+    INVALID_ULN,
+    NOTICE_NOT_SEEN,
+    RECOMMENDED_SUPER_USERS,
+    UNCHANGED,
+    Acting,
+    PlrResult,
+    PrivacyReport,
+    _refusal,
+    _valid_uln,
 )
+from uln.plr._users import UserAdmin
+from uln.plr.access import INSUFFICIENT_ACCESS, Action, Actor, Decision
 from uln.plr.privacy import notice_seen
-from uln.plr.records import (
-    LearningEvent,
-    Nomination,
-    NominationView,
-    Organisation,
-    Role,
-    User,
-)
-from uln.plr.views import VIEWS, PlrView, make_view
-from uln.register.base import AuditEvent, Register
-from uln.register.service import LearnerRegister, Result
+from uln.plr.records import LearningEvent, Nomination, NominationView
+from uln.plr.views import VIEWS, make_view
+from uln.register.service import Result
 
 __all__ = ["RECOMMENDED_SUPER_USERS", "Acting", "PlrResult", "PlrService", "PrivacyReport"]
 
-RECOMMENDED_SUPER_USERS: Final = 3
-"""An organisation is warned while it has fewer super users than this [spec]."""
 
-CHANGED: Final = "WSRC0006"
-UNCHANGED: Final = "WSRC0020"
-FOUND: Final = "WSRC0004"
-INVALID_ULN: Final = "WSEC0136"
-
-LEARNER_ORGANISATION: Final = "LEARNER"
-"""What the audit's organisation column holds for an act of the learner themselves."""
-LRS_ORGANISATION: Final = "LRS"
-"""What the audit's organisation column holds for an act of the LRS."""
-
-NOTICE_NOT_SEEN: Final = "privacy_notice_not_seen"
-"""The audit action recorded when a learner is registered without having seen the notice."""
-
-
-@attrs.frozen(repr=False)
-class PlrResult:
-    """What a PLR, organisation or user operation gave.
-
-    Attributes:
-        code: ``WSRC0006`` done, ``WSRC0020`` nothing to change, ``WSRC0004`` found (a
-            read), ``WSEC0006`` refused: insufficient access, ``WSEC0206`` refused: the
-            learner has not agreed to share, ``WSEC0136`` not a valid ULN.
-        uln: the (master) ULN concerned.
-        view: the PLR view read.
-        events: the learning events stored or changed.
-        nomination: the nomination made or withdrawn.
-        organisation, user: the organisation or user added or changed.
-        access_key: a user's new access key, given once (only its hash is stored).
-        audit: the audit events read.
-        warnings: what was done but should be looked at (fewer than three super users).
-        reason: why a request was refused (no learner's details).
-
-    The repr shows the code, ULN and counts; never an access key or a detail.
-    """
-
-    code: str
-    uln: str | None = None
-    view: PlrView | None = None
-    events: tuple[LearningEvent, ...] = ()
-    nomination: Nomination | None = None
-    organisation: Organisation | None = None
-    user: User | None = None
-    access_key: str | None = None
-    audit: tuple[AuditEvent, ...] = ()
-    warnings: tuple[str, ...] = ()
-    reason: str = ""
-
-    @property
-    def meaning(self) -> str:
-        """What the code means (:func:`uln.codes.describe`)."""
-        return describe(self.code)
-
-    @property
-    def refused(self) -> bool:
-        """Whether the policy refused the request (nothing was changed or read)."""
-        return self.code in _REFUSALS
-
-    def raise_for_refusal(self) -> PlrResult:
-        """Raise :class:`~uln.plr.access.AccessDenied` if refused; else return self."""
-        if self.refused:
-            raise AccessDenied(self.code, self.reason)
-        return self
-
-    def __repr__(self) -> str:
-        parts = [f"code={self.code!r}", f"uln={self.uln!r}"]
-        if self.view is not None:
-            parts.append(f"view={self.view.view!r}")
-        if self.events:
-            parts.append(f"events={len(self.events)}")
-        if self.warnings:
-            parts.append(f"warnings={len(self.warnings)}")
-        return f"PlrResult({', '.join(parts)})"
-
-
-_REFUSALS: Final = frozenset({INSUFFICIENT_ACCESS, "WSEC0206"})
-
-
-@attrs.frozen
-class PrivacyReport:
-    """Learners registered without having seen the privacy notice, from the audit.
-
-    ``registered`` counts the learners registered (new ULNs issued), ``without_notice``
-    those of them whose record said the notice was not seen, with their ULNs.
-    """
-
-    registered: int
-    without_notice: int
-    ulns: tuple[str, ...]
-
-
-@attrs.frozen
-class Acting:
-    """Who acts, as the policy sees it: the party, and their organisation or ULN.
-
-    ``uln`` is the master ULN of a learner acting; ``user`` the user's id.
-    """
-
-    party: Party
-    ukprn: str | None = None
-    uln: str | None = None
-    user: str | None = None
-
-    @property
-    def audit_organisation(self) -> str:
-        """What the audit records as the organisation acting."""
-        if self.party is Party.LEARNER:
-            return LEARNER_ORGANISATION
-        if self.party is Party.LRS:
-            return LRS_ORGANISATION
-        assert self.ukprn is not None
-        return self.ukprn
-
-
-def _utc_now() -> _dt.datetime:
-    return _dt.datetime.now(_dt.UTC)
-
-
-def _refusal(decision: Decision) -> PlrResult:
-    return PlrResult(decision.code or INSUFFICIENT_ACCESS, reason=decision.reason)
-
-
-_UNKNOWN_ACTOR: Final = Decision(False, INSUFFICIENT_ACCESS, reason="the acting user is unknown")
-
-
-class PlrService:
+class PlrService(UserAdmin):
     """The register and the Personal Learning Record, operated on behalf of someone.
 
     Args:
@@ -222,297 +77,11 @@ class PlrService:
         policy: who may do what (:class:`~uln.plr.access.AccessPolicy` by default).
         clock: the current time (UTC), for ages, nominations and the audit.
         secret_cost: scrypt's cost for new access keys (lower it only in tests).
+
+    Organisations and users: :meth:`add_organisation`, :meth:`add_user`,
+    :meth:`add_super_user`, :meth:`remove_user`, :meth:`reset_access`,
+    :meth:`authenticate`.
     """
-
-    def __init__(
-        self,
-        register: LearnerRegister,
-        *,
-        policy: AccessPolicy | None = None,
-        clock: Callable[[], _dt.datetime] | None = None,
-        secret_cost: int = 2**14,
-    ) -> None:
-        self._register = register
-        self.policy: Final = policy if policy is not None else AccessPolicy()
-        self._clock = clock if clock is not None else _utc_now
-        self._secret_cost = secret_cost
-
-    def __repr__(self) -> str:
-        return f"PlrService({self._register!r})"
-
-    @property
-    def register(self) -> LearnerRegister:
-        """The register wrapped (use it directly only where no user acts)."""
-        return self._register
-
-    @property
-    def _store(self) -> Register:
-        return self._register.store
-
-    def close(self) -> None:
-        """Close the register."""
-        self._register.close()
-
-    def __enter__(self) -> PlrService:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # -- who acts ----------------------------------------------------------------------
-
-    def acting(self, actor: Actor) -> Acting | None:
-        """The party an actor acts as, from the stored user (None: unknown or removed).
-
-        A :class:`~uln.plr.User` is looked up by id: the stored role and organisation
-        count, not the ones on the value given. A learner's ULN is resolved to its
-        master (the same person).
-        """
-        if isinstance(actor, AsLrs):
-            return Acting(Party.LRS)
-        if isinstance(actor, AsLearner):
-            master = self._master(actor.uln)
-            return None if master is None else Acting(Party.LEARNER, uln=master.uln)
-        if not isinstance(actor, User):
-            return None
-        stored = self._store.get_user(actor.id)
-        if stored is None or not stored.active or stored.organisation != actor.organisation:
-            return None
-        organisation = self._store.get_organisation(stored.organisation)
-        if organisation is None:
-            return None
-        return Acting(party_of(stored, organisation), stored.organisation, user=stored.id)
-
-    def authenticate(self, user_id: str, access_key: str) -> User | None:
-        """The active user with this id and access key, or None (compared in constant
-        time; an unknown user costs as much as a wrong key)."""
-        user = self._store.get_user(user_id) if isinstance(user_id, str) else None
-        stored = user.secret_hash if user is not None and user.active else None
-        if stored is None:
-            check_secret(access_key, _DUMMY_HASH)
-            return None
-        return user if check_secret(access_key, stored) else None
-
-    def _master(self, uln: str) -> Learner | None:
-        learner = self._store.get(uln)
-        seen = set()
-        while learner is not None and learner.master_uln is not None:
-            if learner.uln in seen:
-                return None
-            seen.add(learner.uln)
-            learner = self._store.get(learner.master_uln)
-        return learner
-
-    def _audit(
-        self,
-        acting: Acting,
-        action: str,
-        uln: str | None = None,
-        *,
-        fields: Iterable[str] = (),
-        detail: str = "",
-    ) -> None:
-        self._store.record(
-            AuditEvent(
-                at=self._clock(),
-                organisation=acting.audit_organisation,
-                action=action,
-                uln=uln,
-                fields=tuple(fields),
-                user=acting.user,
-                detail=detail,
-            )
-        )
-
-    def _allowed(self, actor: Actor, action: Action) -> tuple[Acting | None, Decision]:
-        acting = self.acting(actor)
-        if acting is None:
-            return None, _UNKNOWN_ACTOR
-        return acting, self.policy.check(acting.party, action)
-
-    # -- organisations and users -------------------------------------------------------
-
-    def add_organisation(
-        self, actor: Actor, organisation: Organisation, *, super_user: str
-    ) -> PlrResult:
-        """Set up an organisation and its first super user (the LRS does this).
-
-        Returns ``WSRC0006`` with the organisation, the super user and their access key
-        (shown once). Warns (:class:`~uln.errors.UlnWarning`, and ``result.warnings``)
-        that fewer than three super users are set up.
-
-        Raises:
-            IntegrityError: the UKPRN or the username is taken.
-            ValidationError: the username is not valid (field ``Username``).
-        """
-        acting, decision = self._allowed(actor, Action.ADD_ORGANISATION)
-        if acting is None or not decision:
-            return _refusal(decision)
-        key = new_access_key()
-        user = User.create(
-            id=super_user,
-            organisation=organisation.ukprn,
-            role=Role.SUPER_USER,
-            secret_hash=hash_secret(key, cost=self._secret_cost),
-        )
-        with self._store.transaction():
-            self._store.add_organisation(organisation)
-            self._store.add_user(user)
-            self._audit(acting, "organisation_add", detail=f"organisation {organisation.ukprn}")
-            self._audit(acting, "user_add", detail=f"super user of {organisation.ukprn}")
-        return PlrResult(
-            CHANGED,
-            organisation=organisation,
-            user=user,
-            access_key=key,
-            warnings=self._super_user_warning(organisation.ukprn),
-        )
-
-    def _super_user_warning(self, ukprn: str) -> tuple[str, ...]:
-        count = sum(1 for u in self._store.users(ukprn) if u.active and u.role is Role.SUPER_USER)
-        if count >= RECOMMENDED_SUPER_USERS:
-            return ()
-        noun = "super user" if count == 1 else "super users"
-        message = (
-            f"organisation {ukprn} has {count} {noun}; "
-            f"at least {RECOMMENDED_SUPER_USERS} are recommended"
-        )
-        warnings.warn(message, UlnWarning, stacklevel=3)
-        return (message,)
-
-    def _manage(self, actor: Actor, ukprn: str) -> tuple[Acting | None, Decision]:
-        acting = self.acting(actor)
-        if acting is None:
-            return None, _UNKNOWN_ACTOR
-        return acting, self.policy.manage_users(acting.party, acting.ukprn, ukprn)
-
-    def add_user(
-        self,
-        actor: Actor,
-        user_id: str,
-        *,
-        organisation: str | None = None,
-        role: Role | str = Role.USER,
-    ) -> PlrResult:
-        """Add a user to an organisation (a super user adds to their own).
-
-        ``organisation`` defaults to the acting user's. Returns ``WSRC0006`` with the
-        user and their access key (shown once); warns while the organisation has fewer
-        than three super users.
-
-        Raises:
-            IntegrityError: the username is taken.
-            NotFound: the organisation is not known.
-            ValidationError: the username or role is not valid.
-        """
-        acting, decision = self._allowed(actor, Action.MANAGE_USERS)
-        if acting is None or not decision:
-            return _refusal(decision)
-        ukprn = organisation if organisation is not None else acting.ukprn
-        key = new_access_key()
-        user = User.create(
-            id=user_id,
-            organisation=ukprn if ukprn is not None else "",
-            role=role,
-            secret_hash=hash_secret(key, cost=self._secret_cost),
-        )
-        decision = self.policy.manage_users(acting.party, acting.ukprn, user.organisation)
-        if not decision:
-            return _refusal(decision)
-        with self._store.transaction():
-            if self._store.get_organisation(user.organisation) is None:
-                raise NotFound("UKPRN: no organisation has this UKPRN")
-            self._store.add_user(user)
-            self._audit(acting, "user_add", detail=f"{user.role.value} of {user.organisation}")
-        return PlrResult(
-            CHANGED, user=user, access_key=key, warnings=self._super_user_warning(user.organisation)
-        )
-
-    def add_super_user(
-        self, actor: Actor, user_id: str, *, organisation: str | None = None
-    ) -> PlrResult:
-        """Make a user a super user: promote an existing user of the organisation, or add
-        a new one (with an access key). ``WSRC0020`` when they are one already."""
-        existing = self._store.get_user(user_id) if isinstance(user_id, str) else None
-        if existing is None or not existing.active:
-            if existing is not None:
-                acting, decision = self._manage(actor, existing.organisation)
-                if acting is None or not decision:
-                    return _refusal(decision)
-                raise IntegrityError("Username: the user was removed; choose another username")
-            return self.add_user(actor, user_id, organisation=organisation, role=Role.SUPER_USER)
-        acting, decision = self._manage(actor, existing.organisation)
-        if acting is None or not decision:
-            return _refusal(decision)
-        if existing.role is Role.SUPER_USER:
-            return PlrResult(
-                UNCHANGED, user=existing, warnings=self._super_user_warning(existing.organisation)
-            )
-        promoted = attrs.evolve(existing, role=Role.SUPER_USER)
-        with self._store.transaction():
-            self._store.update_user(promoted)
-            self._audit(acting, "user_promote", detail=f"super user of {existing.organisation}")
-        return PlrResult(
-            CHANGED, user=promoted, warnings=self._super_user_warning(existing.organisation)
-        )
-
-    def _target(self, actor: Actor, user_id: str) -> tuple[Acting, User] | PlrResult:
-        """Who acts on which user, or the refusal; an unknown user is an error only for
-        a party that may manage users at all."""
-        acting, decision = self._allowed(actor, Action.MANAGE_USERS)
-        if acting is None or not decision:
-            return _refusal(decision)
-        user = self._store.get_user(user_id) if isinstance(user_id, str) else None
-        if user is None or not user.active:
-            raise NotFound("Username: no active user has this id")
-        decision = self.policy.manage_users(acting.party, acting.ukprn, user.organisation)
-        if not decision:
-            return _refusal(decision)
-        return acting, user
-
-    def remove_user(self, actor: Actor, user_id: str) -> PlrResult:
-        """Remove a user: they can no longer act or sign in (kept for the audit).
-
-        Raises:
-            IntegrityError: the user is their organisation's last super user.
-            NotFound: no active user has this id.
-        """
-        target = self._target(actor, user_id)
-        if isinstance(target, PlrResult):
-            return target
-        acting, user = target
-        with self._store.transaction():
-            if user.role is Role.SUPER_USER:
-                supers = [
-                    u
-                    for u in self._store.users(user.organisation)
-                    if u.active and u.role is Role.SUPER_USER
-                ]
-                if len(supers) <= 1:
-                    raise IntegrityError("an organisation's last super user cannot be removed")
-            removed = attrs.evolve(user, active=False, secret_hash=None)
-            self._store.update_user(removed)
-            self._audit(acting, "user_remove", detail=f"{user.role.value} of {user.organisation}")
-        return PlrResult(
-            CHANGED, user=removed, warnings=self._super_user_warning(user.organisation)
-        )
-
-    def reset_access(self, actor: Actor, user_id: str) -> PlrResult:
-        """Give a user a new access key (the old one stops working); shown once.
-
-        Raises:
-            NotFound: no active user has this id.
-        """
-        target = self._target(actor, user_id)
-        if isinstance(target, PlrResult):
-            return target
-        acting, user = target
-        key = new_access_key()
-        changed = attrs.evolve(user, secret_hash=hash_secret(key, cost=self._secret_cost))
-        with self._store.transaction():
-            self._store.update_user(changed)
-            self._audit(acting, "user_reset", detail=f"access of a user of {user.organisation}")
-        return PlrResult(CHANGED, user=changed, access_key=key)
 
     # -- the register, on behalf of a user ----------------------------------------------
 
@@ -972,21 +541,6 @@ class PlrService:
             found = [e for u in ulns for e in self._store.audit(uln=u, organisation=organisation)]
             found.sort(key=lambda e: e.at)
         return PlrResult(FOUND, uln, audit=tuple(found))
-
-
-_DUMMY_HASH: Final = (
-    "scrypt$n=16384,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
-)
-"""Checked against when the user is unknown, so that costs as much as a wrong key."""
-
-
-def _valid_uln(value: object) -> str | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return checkdigit.validate(value)
-    except ValidationError:
-        return None
 
 
 _VERIFICATION_NAMES: Final[Mapping[str, VerificationType]] = {
