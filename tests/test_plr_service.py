@@ -467,3 +467,20 @@ def test_an_employer_reads_only_what_the_learner_shares_and_nothing_else(world: 
     assert seen.view is not None
     assert seen.view.event_ids == ("EV1",)
     assert service.read_plr(employer, uln, "full").code == "WSEC0006"
+
+
+def test_the_access_layer_imports_without_any_extra() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "for name in ('sqlalchemy', 'click', 'hypothesis', 'alembic'):\n"
+        "    sys.modules[name] = None\n"
+        "import uln.register, uln.plr.service, uln.plr.access, uln.plr.views, uln.plr.privacy\n"
+        "service = uln.plr.service.PlrService(uln.register.open('memory://'))\n"
+        "print(uln.plr.privacy.render_privacy_notice('X', lang='cy').split()[0])\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "Hysbysiad"
