@@ -17,7 +17,6 @@ from click.testing import CliRunner
 import uln.register
 from uln._cli.app import cli
 from uln.errors import UlnWarning
-from uln.plr.access import AsLearner
 from uln.plr.service import PlrService
 
 HUW = {
@@ -144,8 +143,9 @@ def test_an_organisation_not_nominated_is_refused_and_a_nominated_one_sees_restr
     assert refused.exit_code == 1
     assert "WSEC0006" in refused.output
     assert "Huw" not in refused.output
-    with PlrService(uln.register.open(f"sqlite:///{setup['register']}")) as service:
-        assert service.nominate(AsLearner(learner), "10099999").code == "WSRC0006"
+    nominated = _run(setup, "plr", "nominate", learner, "--organisation", "10099999")
+    assert nominated.exit_code == 0, nominated.output
+    assert nominated.output.startswith("WSRC0006")
     restricted = _run(
         setup, "plr", "show", learner, "--as", "dewi", "--view", "restricted", "--json",
         key=setup["dewi"],
@@ -156,6 +156,14 @@ def test_an_organisation_not_nominated_is_refused_and_a_nominated_one_sees_restr
     assert "huw@example.org" not in restricted.output
     assert data["events"] == []
     assert _run(setup, "plr", "show", learner, "--as", "dewi", key=setup["dewi"]).exit_code == 1
+    withdrawn = _run(setup, "plr", "nominate", learner, "--organisation", "10099999", "--withdraw")
+    assert withdrawn.output.startswith("WSRC0006")
+    again = _run(setup, "plr", "show", learner, "--as", "dewi", "--view", "restricted",
+                 key=setup["dewi"])  # fmt: skip
+    assert again.exit_code == 1
+    unknown = _run(setup, "plr", "nominate", learner, "--organisation", "10011111")
+    assert unknown.exit_code == 1
+    assert "UKPRN" in unknown.output
 
 
 def test_signing_in_needs_the_right_key(setup: dict[str, str]) -> None:

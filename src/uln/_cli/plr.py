@@ -2,7 +2,8 @@
 
 ``uln plr show ULN --view full|brief|restricted --as USER`` reads a Personal Learning
 Record as a user (or ``--as learner``: the learner themselves), ``uln plr add-event``
-uploads an achievement as an awarding organisation's user, ``uln org add`` sets up an
+uploads an achievement as an awarding organisation's user, ``uln plr nominate`` lets
+an organisation see the learner's record (as the learner), ``uln org add`` sets up an
 organisation and its first super user (as the LRS: whoever runs the register),
 ``uln org add-user`` adds a user as a super user, and ``uln privacy-notice`` prints the
 privacy notice in English or Welsh.
@@ -111,7 +112,7 @@ def _print_view(view: PlrView) -> None:
 
 @click.group("plr")
 def plr_group() -> None:
-    """Personal Learning Records: read one, upload achievements."""
+    """Personal Learning Records: read one, upload achievements, nominate organisations."""
 
 
 @plr_group.command("show")
@@ -215,6 +216,37 @@ def add_event(
         _refuse(result)
     stored = result.events[0]
     click.echo(f"{result.code}  event {stored.id} added for {stored.uln}")
+
+
+@plr_group.command("nominate")
+@click.argument("uln")
+@click.option("--organisation", required=True, help="The UKPRN of the organisation nominated.")
+@click.option(
+    "--view",
+    type=click.Choice(["restricted", "full"]),
+    default="restricted",
+    show_default=True,
+    help="restricted: basic details and the shared events; full: the whole record.",
+)
+@click.option("--share", "shared", multiple=True, help="An event id to share (repeat).")
+@click.option("--withdraw", is_flag=True, help="Withdraw the organisation's nomination.")
+@_register_option
+def nominate(
+    uln: str, organisation: str, view: str, shared: tuple[str, ...], withdraw: bool, url: str
+) -> None:
+    """As the learner with ULN, let an organisation see the record (or --withdraw)."""
+    with _service(url) as service:
+        actor = _signed_in(service, LEARNER, None, uln)
+        try:
+            if withdraw:
+                result = service.withdraw(actor, organisation)
+            else:
+                result = service.nominate(actor, organisation, view=view, shared=shared)
+        except UlnError as exc:
+            raise click.ClickException(str(exc)) from None
+    if result.refused:
+        _refuse(result)
+    click.echo(f"{result.code}  {result.meaning}")
 
 
 @click.group("org")
