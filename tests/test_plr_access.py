@@ -467,6 +467,11 @@ def run(world: World, op: tuple[Any, ...]) -> None:
                 uln = world.ulns[op[2] % len(world.ulns)]
                 expected = w.kind == "lrs" or (w.kind == "learner" and before.master(uln) == w.uln)
                 result = service.audit(actor, uln=uln)
+                mine = before.ulns(before.master(uln) or uln)
+
+                def check(result: Any) -> None:
+                    assert all(e.uln in mine for e in result.audit)
+
             else:
                 ukprn = ORGS[op[2]]
                 expected = w.kind == "lrs" or (w.super_user and w.ukprn == ukprn)
