@@ -6,6 +6,11 @@ The records (:mod:`uln.plr.records`): :class:`LearningEvent` (one achievement),
 of free text (:mod:`uln.plr.prohibited`). Every register backend stores them
 (:class:`uln.register.Register`).
 
+Who may see and do what: :class:`AccessPolicy` (:mod:`uln.plr.access`, one table of
+rules), the views of a record (:class:`PlrView`, :mod:`uln.plr.views`) and the privacy
+notice (:func:`render_privacy_notice`). The acting-user layer over a register is
+:class:`uln.plr.service.PlrService`, imported by its own name.
+
 >>> from uln.plr import Level, qcf_size
 >>> qcf_size(13), Level.parse("Entry 1").label
 (<QcfSize.CERTIFICATE: 'certificate'>, 'Entry 1')
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 # The register backends import uln.plr.records: nothing imported here may import
 # uln.register (the access layer, uln.plr.service, is imported by its own name).
+from uln.plr.access import LRS, PERMISSIONS, AccessDenied, AccessPolicy, Action, AsLearner, Party
 from uln.plr.credits import (
     QCF_SIZES,
     UNIT_CODE_RULES,
@@ -25,6 +31,7 @@ from uln.plr.credits import (
     qcf_size,
     summarise,
 )
+from uln.plr.privacy import render_privacy_notice
 from uln.plr.prohibited import ProhibitedText, check_text, find_prohibited
 from uln.plr.records import (
     EVENT_FIELDS,
@@ -41,12 +48,19 @@ from uln.plr.records import (
     User,
     validate_subject_code,
 )
+from uln.plr.views import PlrView
 
 __all__ = [
     "EVENT_FIELDS",
+    "LRS",
+    "PERMISSIONS",
     "QCF_SIZES",
     "SUBJECT_CODE_RULES",
     "UNIT_CODE_RULES",
+    "AccessDenied",
+    "AccessPolicy",
+    "Action",
+    "AsLearner",
     "CreditSummary",
     "EventStatus",
     "LearningEvent",
@@ -55,6 +69,8 @@ __all__ = [
     "NominationView",
     "Organisation",
     "OrganisationKind",
+    "Party",
+    "PlrView",
     "ProhibitedText",
     "QcfSize",
     "Role",
@@ -65,6 +81,7 @@ __all__ = [
     "find_prohibited",
     "is_unit",
     "qcf_size",
+    "render_privacy_notice",
     "summarise",
     "validate_subject_code",
 ]
