@@ -332,6 +332,8 @@ operations = st.one_of(
     st.tuples(st.just("verify"), actors_like(AO_USERS), st.integers(0, 3)),
     st.tuples(st.just("identity"), actors_like(LRB_USERS), st.integers(0, 3)),
     st.tuples(st.just("link"), actors_like(LRB_USERS), st.integers(0, 3), st.integers(0, 3)),
+    st.tuples(st.just("unlink"), actors_like(LRB_USERS), st.integers(0, 3)),
+    st.tuples(st.just("privacy"), actors_like(LRB_USERS), st.integers(0, 3)),
     st.tuples(st.just("add_user"), actors, st.integers(0, 4), st.sampled_from(list(Role))),
     st.tuples(st.just("remove_user"), actors, st.integers(0, 10)),
     st.tuples(st.just("reset"), actors, st.integers(0, 10)),
@@ -449,6 +451,12 @@ def run(world: World, op: tuple[Any, ...]) -> None:
         elif name == "link":
             expected = w.kind == "lrb"
             result = service.link(actor, world.ulns[op[2]], world.ulns[op[3]])
+        elif name == "unlink":
+            expected = w.kind == "lrb"
+            result = service.unlink(actor, world.ulns[op[2]])
+        elif name == "privacy":
+            expected = w.kind == "lrb"
+            result = service.record_privacy_notice(actor, world.ulns[op[2]])
         elif name == "add_user":
             ukprn = ORGS[op[2]]
             expected = may_manage(before, w, ukprn)
