@@ -73,7 +73,9 @@ def learner(**changes: Any) -> dict[str, Any]:
         ("Thompsen", "Thompson", "phonetic"),
         ("Kristoffer", "Christopher", "phonetic"),
         ("Evans", "Evasn", "close"),
-        ("Bloggs", "Blpggs", "similar"),
+        ("Bloggs", "Bxoggs", "similar"),
+        ("Bloggs", "Blpggs", "close"),  # one slip of the keyboard (P next to O)
+        ("Dqvid", "David", "close"),
         ("J", "Joanne", "initial"),
         ("Zebedee", "Joanne", "different"),
         ("Joanne", "", "missing"),

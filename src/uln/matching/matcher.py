@@ -128,7 +128,7 @@ stays returned. :meth:`Comparison.explain` shows a row ``household rule`` (level
 _FAMILY_AGREES: Final = frozenset(
     {"exact", "previous", "alias", "phonetic", "part", "close", "similar"}
 )
-_FAR_DATES: Final = frozenset({"year", "different"})
+_FAR_DATES: Final = frozenset({"year", "two_digits", "different"})
 _TWIN_DATES: Final = frozenset({"exact", "swapped", "one_digit"})
 _CAP: Final = 1  # the household rule holds a pair at most at the possible threshold
 _PIN: Final = 2  # ... exactly at it
@@ -203,6 +203,18 @@ class Matcher:
                     self._tf_floor[(name, level.name)] = max(below) - level.weight
         self._tf_given = self._tf_u.get("given_name")
         self._tf_family = self._tf_u.get("family_name")
+        self._tf_dob = self._tf_u.get("date_of_birth")
+        # a common date of birth weighs less, but never less than a level below exact; a
+        # date whose day and month cannot be swapped into another real date (1 January,
+        # the 13th to the 31st) is held only above the levels below "swapped"
+        self._dob_floor = self._dob_floor_fixed = -math.inf
+        if self._tf_dob is not None:
+            dob_levels = c["date_of_birth"].levels
+            exact_w = dob_levels[0].weight
+            below = [lv.weight for lv in dob_levels[1:]]
+            fixed = [lv.weight for lv in dob_levels[1:] if lv.name != "swapped"]
+            self._dob_floor = max(below) - exact_w if below else -math.inf
+            self._dob_floor_fixed = max(fixed) - exact_w if fixed else -math.inf
         self._optional = any(
             name in c for name in ("email", "place_of_birth", "school_at_16", "middle_names")
         )
@@ -356,7 +368,11 @@ class Matcher:
         for name, level in self._levels(a, b):
             weight = self._weights[name][level]
             adjustment = 0.0
-            if tf is not None and name in self._tf_u and level in _TF_LEVELS:
+            if name == "date_of_birth":
+                if tf is not None and level == "exact" and self._tf_dob is not None:
+                    adjustment = self._dob_adjust(a.dob, tf)  # type: ignore[arg-type]
+                    weight += adjustment
+            elif tf is not None and name in self._tf_u and level in _TF_LEVELS:
                 adjustment = max(
                     self._adjust(name, a, b, tf), self._tf_floor.get((name, level), -math.inf)
                 )
@@ -367,6 +383,14 @@ class Matcher:
         if capped != optional:
             out.append(FieldComparison(_CAP_ROW, "capped", capped - optional))
         return out
+
+    def _dob_adjust(self, dob: DateInfo, tf: TermFrequencies) -> float:
+        """The term-frequency adjustment of an exact date-of-birth agreement on ``dob``."""
+        adjustment = tf.date_adjustment(dob.digits, self._tf_dob)  # type: ignore[arg-type]
+        if adjustment >= self._dob_floor:
+            return adjustment
+        fixed = dob.day == dob.month or dob.day > 12
+        return max(adjustment, self._dob_floor_fixed if fixed else self._dob_floor)
 
     def _adjust(self, name: str, a: MatchRecord, b: MatchRecord, tf: TermFrequencies) -> float:
         if tf.total <= 0:
@@ -416,6 +440,8 @@ class Matcher:
         if self._dob_w is not None and a.dob is not None and b.dob is not None:
             d = self._date_level(a.dob, b.dob)
             total += self._dob_w[d]
+            if d == "exact" and tf is not None and self._tf_dob is not None:
+                total += self._dob_adjust(a.dob, tf)
         if self._gender_w is not None:
             total += self._gender_w[a.gender][b.gender]
         if self._postcode_w is not None and a.postcode is not None and b.postcode is not None:
@@ -691,6 +717,8 @@ class Matcher:
             tf = TermFrequencies.from_records(r for _, r in left_records)
             tf.given.update(index.frequencies.given)
             tf.family.update(index.frequencies.family)
+            tf.dates.update(index.frequencies.dates)
+            object.__setattr__(tf, "dated", tf.dated + index.frequencies.dated)
             object.__setattr__(tf, "total", tf.total + index.frequencies.total)
         weigh, make_link, candidates = self._weigh, self._link, index.candidates
         done = 0
