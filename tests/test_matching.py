@@ -274,6 +274,23 @@ def test_explain_waterfall() -> None:
         assert value not in text  # no personal data
 
 
+def test_explain_states_the_outcome() -> None:
+    """The last line says what the pair is: a match, a possible match or not a match."""
+    config = MATCHER.config.evolve(possible_threshold=0.3, match_threshold=0.9)
+    matcher = Matcher(config)
+    same = matcher.compare(JO, learner(date_of_birth="2006-09-04"))
+    twin = matcher.compare(JO, learner(given_name="Hannah"))  # held at the possible threshold
+    stranger = matcher.compare(JO, {"given_name": "Sam", "family_name": "Smith"})
+    assert same.is_match
+    assert same.explain().endswith("(a match at 0.9)")
+    assert not twin.is_match
+    assert twin.probability == pytest.approx(0.3)
+    assert twin.explain().endswith("(a possible match: review at 0.3, auto-match at 0.9)")
+    assert stranger.probability < 0.3
+    assert stranger.explain().endswith("(not a match: review at 0.3, auto-match at 0.9)")
+    assert "match at" not in stranger.explain().replace("auto-match at", "")
+
+
 def test_twin_rule() -> None:
     twin = learner(given_name="Hannah")
     c = MATCHER.compare(JO, twin)

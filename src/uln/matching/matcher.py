@@ -553,6 +553,7 @@ class Matcher:
             probability=probability,
             is_match=probability >= self.config.match_threshold,
             match_threshold=self.config.match_threshold,
+            possible_threshold=self.config.possible_threshold,
         )
 
     def compare(self, a: Any, b: Any, *, frequencies: TermFrequencies | None = None) -> Comparison:
