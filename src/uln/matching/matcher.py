@@ -97,8 +97,8 @@ HOUSEHOLD_RULE: Final = "one household, not one learner: at most a possible matc
 * it agrees on the family name (any level from ``exact`` to ``similar``, or a previous
   family name) and on the address (the postcode unit, or the email address), and either
   its given names are not the same name or its dates of birth differ by more than a
-  slip (levels ``year`` and ``different``); or, at one address, its recorded genders
-  differ and one given name is missing;
+  slip (levels ``year``, ``two_digits`` and ``different``); or, at one address, its
+  recorded genders differ and one given name is missing;
 * it agrees on the family name and on the date of birth (``exact``, ``swapped`` or
   ``one_digit``: twins, wherever they live) and its given names are not the same name;
 * its recorded genders differ (male and female) and its given names are not the same
