@@ -345,6 +345,21 @@ def test_explain_waterfall() -> None:
         assert value not in text  # no personal data
 
 
+def test_a_swap_with_a_typo_swaps_both_names() -> None:
+    """Given and family names the wrong way round, one of them mistyped: both levels say
+    swapped (the family names were never compared with each other)."""
+    c = MATCHER.compare(
+        {"given_name": "Max", "family_name": "Morrison"},
+        {"given_name": "Morrison", "family_name": "Maxine"},
+    )
+    assert (c.field("given_name").level, c.field("family_name").level) == ("swapped", "swapped")
+    household = MATCHER.compare(  # one cross with family names that agree: never a swap
+        {"given_name": "Trinity", "family_name": "Trent"},
+        {"given_name": "Charli", "family_name": "Trent"},
+    )
+    assert household.field("family_name").level == "exact"
+
+
 def test_explain_states_the_outcome() -> None:
     """The last line says what the pair is: a match, a possible match or not a match."""
     config = MATCHER.config.evolve(possible_threshold=0.3, match_threshold=0.9)

@@ -73,7 +73,7 @@ LEVELS: Final[dict[str, tuple[str, ...]]] = {
         "close",
         "similar",
         "initial",
-        "swapped",  # given and family names the wrong way round (both)
+        "swapped",  # given and family names the wrong way round (both; one may be a typo)
         "different",
     ),
     "date_of_birth": (

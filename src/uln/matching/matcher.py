@@ -129,6 +129,7 @@ _FAMILY_AGREES: Final = frozenset(
     {"exact", "previous", "alias", "phonetic", "part", "close", "similar"}
 )
 _FAR_DATES: Final = frozenset({"year", "two_digits", "different"})
+_NO_CROSS: Final = frozenset({None, "different"})
 _TWIN_DATES: Final = frozenset({"exact", "swapped", "one_digit"})
 _CAP: Final = 1  # the household rule holds a pair at most at the possible threshold
 _PIN: Final = 2  # ... exactly at it
@@ -352,13 +353,12 @@ class Matcher:
             ) and "swapped" in given_levels:
                 g = "swapped"
             if (
-                strong_1
-                and strong_2
+                ((strong_1 and cross_2 not in _NO_CROSS) or (strong_2 and cross_1 not in _NO_CROSS))
                 and f not in STRONG_NAME_LEVELS
                 and f != "previous"
                 and "swapped" in family_levels
             ):
-                f = "swapped"  # both: a full swap
+                f = "swapped"  # both crosses agree (one may be weak): a full swap
         return g, f
 
     def _field_weights(
