@@ -12,9 +12,11 @@ For each data set it prints two tiers of a deduplication at the default threshol
 Then the precision of ``Outcome.EXACT`` over searches of records against an index of all
 the others, and the pair completeness of blocking; the same after ``Matcher.fit`` on
 the data itself (no labels used), and both again with the twin and household rules
-switched off. Last, the synthetic household set of :mod:`uln.testing.households`:
-twins, siblings, cousins and namesakes at one address, with ordinary duplicates of half
-their members; no two members may be auto-linked, and the duplicates should be.
+switched off; and the default with date-of-birth term frequencies switched on (off by
+default until the SQL register counts dates of birth). Last, the synthetic household set
+of :mod:`uln.testing.households`: twins, siblings, cousins and namesakes at one address,
+with ordinary duplicates of half their members; no two members may be auto-linked, and
+the duplicates should be.
 References: Splink 0.767 (historical_50k, best threshold chosen after the fact), Splink
 0.982 and recordlinkage's logistic regression 0.972 (FEBRL3). The recall of the review
 tier before the household rule (BEFORE) is printed beside it: it may not fall.
@@ -134,8 +136,13 @@ def run(
     fitted = default.fit(records)
     fit_time = time.perf_counter() - t0
     no_rules = MatchConfig.default().evolve(twin_rule=False, household_rule=False)
+    dob = MatchConfig.default().comparisons["date_of_birth"]
+    dated = MatchConfig.from_dict(
+        {"comparisons": {"date_of_birth": {**dob.to_dict(), "term_frequency": True}}}
+    )
     runs = (
         ("default", default),
+        ("default, date-of-birth term frequencies on", Matcher(dated)),
         ("fitted", fitted),
         ("default, twin and household rules off", Matcher(no_rules)),
         (

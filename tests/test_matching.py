@@ -262,9 +262,28 @@ def test_term_frequency_makes_rare_names_count_more() -> None:
     assert "term frequency" in rare.explain()
 
 
+def _with_date_frequencies() -> Matcher:
+    dob = MatchConfig.default().comparisons["date_of_birth"].to_dict()
+    return Matcher(
+        MatchConfig.from_dict({"comparisons": {"date_of_birth": {**dob, "term_frequency": True}}})
+    )
+
+
+DATED = _with_date_frequencies()
+
+
+def test_date_of_birth_term_frequencies_are_off_by_default() -> None:
+    rows = {i: learner(date_of_birth="2008-01-01") for i in range(50)}
+    tf = CandidateIndex.from_records(rows).frequencies
+    pair = (learner(date_of_birth="2008-01-01"), learner(date_of_birth="2008-01-01"))
+    assert MATCHER.compare(*pair, frequencies=tf).field("date_of_birth").tf_adjustment == 0
+    assert DATED.compare(*pair, frequencies=tf).field("date_of_birth").tf_adjustment < 0
+
+
 def test_term_frequency_makes_common_dates_of_birth_count_less() -> None:
     """1 January shared by many records (a default, a year written as a date) weighs less
     than a date few records share, but never less than a date one digit away."""
+    matcher = DATED
     rows = {i: learner(given_name=f"G{i:03d}", date_of_birth="2008-01-01") for i in range(300)}
     rows.update(
         {1000 + i: learner(date_of_birth=f"20{i % 10:02d}-03-{i % 28 + 1:02d}") for i in range(300)}
@@ -273,16 +292,16 @@ def test_term_frequency_makes_common_dates_of_birth_count_less() -> None:
     index = CandidateIndex.from_records(rows)
     tf = index.frequencies
     assert tf.dated == tf.total == len(rows)
-    common = MATCHER.compare(
+    common = matcher.compare(
         learner(date_of_birth="2008-01-01"), learner(date_of_birth="2008-01-01"), frequencies=tf
     )
-    rare = MATCHER.compare(
+    rare = matcher.compare(
         learner(date_of_birth="2007-08-19"), learner(date_of_birth="2007-08-19"), frequencies=tf
     )
-    slip = MATCHER.compare(
+    slip = matcher.compare(
         learner(date_of_birth="2008-01-01"), learner(date_of_birth="2008-01-07"), frequencies=tf
     )
-    plain = MATCHER.compare(learner(), learner())
+    plain = matcher.compare(learner(), learner())
     assert common.field("date_of_birth").level == rare.field("date_of_birth").level == "exact"
     assert common.field("date_of_birth").tf_adjustment < -2
     assert common.field("date_of_birth").tf_adjustment < rare.field("date_of_birth").tf_adjustment
@@ -293,7 +312,7 @@ def test_term_frequency_makes_common_dates_of_birth_count_less() -> None:
     # the fast score of search and dedupe carries the same adjustment
     query = match_record(learner(date_of_birth="2008-01-01"))
     other = match_record(learner(date_of_birth="2008-01-01"))
-    assert MATCHER._weigh(query, other, tf) == pytest.approx(common.match_weight)
+    assert matcher._weigh(query, other, tf) == pytest.approx(common.match_weight)
 
 
 def test_dates_of_birth_are_adjusted_only_when_every_record_was_counted() -> None:
@@ -303,7 +322,7 @@ def test_dates_of_birth_are_adjusted_only_when_every_record_was_counted() -> Non
         given=Counter({"JOANNE": 3}), family=Counter({"BLOGGS": 3}), total=3
     )
     assert names_only.date_adjustment("20060409", 3e-4) == 0.0
-    c = MATCHER.compare(learner(), learner(), frequencies=names_only)
+    c = DATED.compare(learner(), learner(), frequencies=names_only)
     assert c.field("date_of_birth").tf_adjustment == 0.0
     assert c.field("given_name").tf_adjustment != 0.0
     index = CandidateIndex.from_records(

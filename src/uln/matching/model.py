@@ -120,8 +120,9 @@ class ComparisonConfig:
 
     ``term_frequency`` turns on term-frequency adjustment of the ``exact`` level: an exact
     agreement on a value that is rare among the records being matched weighs more than
-    one on a common value (given names, family names and dates of birth are counted; a
-    date such as 1 January, often a default or a year written as a date, weighs less).
+    one on a common value (given names and family names by default; dates of birth can
+    be adjusted too, so that a date such as 1 January, often a default or a year written
+    as a date, weighs less).
 
     >>> names = MatchConfig.default().comparisons["family_name"]
     >>> names.level_names[:3]
