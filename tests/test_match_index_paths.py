@@ -170,6 +170,9 @@ def test_term_frequencies_in_bulk(records: list[Any]) -> None:
         one.add(record)
     bulk = TermFrequencies.from_records(iter(prepared))
     assert (+bulk.given, +bulk.family, bulk.total) == (+one.given, +one.family, one.total)
+    assert (+bulk.dates, bulk.dated) == (+one.dates, one.dated)
+    index = CandidateIndex.from_records(dict(enumerate(records)))  # the index's bulk path
+    assert (+index.frequencies.dates, index.frequencies.dated) == (+one.dates, one.total)
 
 
 @given(

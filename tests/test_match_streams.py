@@ -23,7 +23,9 @@ rows = st.fixed_dictionaries(
     optional={
         "given_name": st.sampled_from(["Jo", "Joe", "Dafydd", "David", "Dai", "Bloggs", "Jon"]),
         "family_name": st.sampled_from(["Bloggs", "Blogs", "Jones", "Jo", "Smith-Jones"]),
-        "date_of_birth": st.sampled_from(["2001-02-03", "2001-03-02", "2001-02-04", "2011-02-03"]),
+        "date_of_birth": st.sampled_from(
+            ["2001-02-03", "2001-03-02", "2001-02-04", "2011-02-03", "2001-01-01", "2001-01-10"]
+        ),
         "postcode": st.sampled_from(["CV4 9EE", "CV4 9EF", "CV4 7AL", "SW1A 1AA", "75001"]),
         "gender": st.sampled_from([0, 1, 2]),
         "previous_family_name": st.sampled_from(["Smith", "Jones", None]),
@@ -51,8 +53,14 @@ def _configs() -> dict[str, MatchConfig]:
     kept = ("given_name", "family_name", "date_of_birth")
     no_tf = {name: type(c)(c.name, c.levels, False) for name, c in default.comparisons.items()}
     given = default.comparisons["given_name"]
+    dob = default.comparisons["date_of_birth"]
+    dated = {**default.comparisons, "date_of_birth": type(dob)(dob.name, dob.levels, True)}
     return {
         "default": default,
+        "date-of-birth term frequencies": default.evolve(comparisons=dated),
+        "date-of-birth term frequencies, fitted-like": _altered(
+            default.evolve(comparisons=dated), 1.2
+        ),
         "fitted-like": _altered(default, 1.3),
         "fitted-like, twin rule off": _altered(default, 0.8).evolve(twin_rule=False),
         "twin rule off": default.evolve(twin_rule=False),

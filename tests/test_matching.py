@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from uln.matching import (
     MatchConfig,
     Matcher,
     Outcome,
+    TermFrequencies,
     clusters,
     evaluate,
     match_record,
@@ -73,7 +75,9 @@ def learner(**changes: Any) -> dict[str, Any]:
         ("Thompsen", "Thompson", "phonetic"),
         ("Kristoffer", "Christopher", "phonetic"),
         ("Evans", "Evasn", "close"),
-        ("Bloggs", "Blpggs", "similar"),
+        ("Bloggs", "Bxoggs", "similar"),
+        ("Bloggs", "Blpggs", "close"),  # one slip of the keyboard (P next to O)
+        ("Dqvid", "David", "close"),
         ("J", "Joanne", "initial"),
         ("Zebedee", "Joanne", "different"),
         ("Joanne", "", "missing"),
@@ -258,6 +262,94 @@ def test_term_frequency_makes_rare_names_count_more() -> None:
     assert "term frequency" in rare.explain()
 
 
+def _with_date_frequencies() -> Matcher:
+    dob = MatchConfig.default().comparisons["date_of_birth"].to_dict()
+    return Matcher(
+        MatchConfig.from_dict({"comparisons": {"date_of_birth": {**dob, "term_frequency": True}}})
+    )
+
+
+DATED = _with_date_frequencies()
+
+
+def test_date_of_birth_term_frequencies_are_off_by_default() -> None:
+    rows = {i: learner(date_of_birth="2008-01-01") for i in range(50)}
+    tf = CandidateIndex.from_records(rows).frequencies
+    pair = (learner(date_of_birth="2008-01-01"), learner(date_of_birth="2008-01-01"))
+    assert MATCHER.compare(*pair, frequencies=tf).field("date_of_birth").tf_adjustment == 0
+    assert DATED.compare(*pair, frequencies=tf).field("date_of_birth").tf_adjustment < 0
+
+
+def test_term_frequency_makes_common_dates_of_birth_count_less() -> None:
+    """1 January shared by many records (a default, a year written as a date) weighs less
+    than a date few records share, but never less than a date one digit away."""
+    matcher = DATED
+    rows = {i: learner(given_name=f"G{i:03d}", date_of_birth="2008-01-01") for i in range(300)}
+    rows.update(
+        {1000 + i: learner(date_of_birth=f"20{i % 10:02d}-03-{i % 28 + 1:02d}") for i in range(300)}
+    )
+    rows["rare"] = learner(date_of_birth="2007-08-19")
+    index = CandidateIndex.from_records(rows)
+    tf = index.frequencies
+    assert tf.dated == tf.total == len(rows)
+    common = matcher.compare(
+        learner(date_of_birth="2008-01-01"), learner(date_of_birth="2008-01-01"), frequencies=tf
+    )
+    rare = matcher.compare(
+        learner(date_of_birth="2007-08-19"), learner(date_of_birth="2007-08-19"), frequencies=tf
+    )
+    slip = matcher.compare(
+        learner(date_of_birth="2008-01-01"), learner(date_of_birth="2008-01-07"), frequencies=tf
+    )
+    plain = matcher.compare(learner(), learner())
+    assert common.field("date_of_birth").level == rare.field("date_of_birth").level == "exact"
+    assert common.field("date_of_birth").tf_adjustment < -2
+    assert common.field("date_of_birth").tf_adjustment < rare.field("date_of_birth").tf_adjustment
+    assert slip.field("date_of_birth").level == "one_digit"
+    assert slip.field("date_of_birth").weight < common.field("date_of_birth").weight
+    assert plain.field("date_of_birth").tf_adjustment == 0  # no frequencies given
+    assert "term frequency" in common.explain()
+    # the fast score of search and dedupe carries the same adjustment
+    query = match_record(learner(date_of_birth="2008-01-01"))
+    other = match_record(learner(date_of_birth="2008-01-01"))
+    assert matcher._weigh(query, other, tf) == pytest.approx(common.match_weight)
+
+
+def test_dates_of_birth_are_adjusted_only_when_every_record_was_counted() -> None:
+    """A source that counts names but not dates (an SQL register without date counts)
+    gives no date adjustment rather than treating every date as unseen."""
+    names_only = TermFrequencies(
+        given=Counter({"JOANNE": 3}), family=Counter({"BLOGGS": 3}), total=3
+    )
+    assert names_only.date_adjustment("20060409", 3e-4) == 0.0
+    c = DATED.compare(learner(), learner(), frequencies=names_only)
+    assert c.field("date_of_birth").tf_adjustment == 0.0
+    assert c.field("given_name").tf_adjustment != 0.0
+    index = CandidateIndex.from_records(
+        {i: learner(date_of_birth=f"2006-04-{i + 1:02d}") for i in range(9)}
+    )
+    index.add("new", learner())
+    index.remove(0)
+    assert index.frequencies.dated == index.frequencies.total == 9
+    assert index.frequencies.dates["20060409"] == 2
+
+
+def test_two_digit_dates_of_birth() -> None:
+    """Two digits apart and more than a year apart: weak evidence against, not a slip."""
+    assert compare_dates(date_info("2006-04-09"), date_info("2008-04-03")) == "two_digits"
+    assert compare_dates(date_info("2006-04-09"), date_info("2009-07-19")) == "different"
+    assert compare_dates(date_info("2006-04-09"), date_info("2006-04-23")) == "month"
+    weights = MATCHER.config.comparisons["date_of_birth"].weights
+    assert weights["different"] < weights["two_digits"] < 0
+    # a learner and a brother of one name born two years apart at one address: a person
+    # must look (the household rule holds them at the possible threshold), never a match
+    c = MATCHER.compare(learner(gender=1), learner(gender=1, date_of_birth="2008-04-03"))
+    assert c.field("date_of_birth").level == "two_digits"
+    assert not c.is_match
+    assert c.probability == pytest.approx(MATCHER.config.possible_threshold)
+    assert "household rule" in c.explain()
+
+
 def test_explain_waterfall() -> None:
     c = MATCHER.compare(JO, learner(date_of_birth="2006-09-04", email="jo@example.com"))
     text = c.explain()
@@ -270,6 +362,38 @@ def test_explain_waterfall() -> None:
     assert f"{c.probability:.4f}" in lines[-1]
     for value in ("Joanne", "JOANNE", "Bloggs", "BLOGGS", "2006", "CV4"):
         assert value not in text  # no personal data
+
+
+def test_a_swap_with_a_typo_swaps_both_names() -> None:
+    """Given and family names the wrong way round, one of them mistyped: both levels say
+    swapped (the family names were never compared with each other)."""
+    c = MATCHER.compare(
+        {"given_name": "Max", "family_name": "Morrison"},
+        {"given_name": "Morrison", "family_name": "Maxine"},
+    )
+    assert (c.field("given_name").level, c.field("family_name").level) == ("swapped", "swapped")
+    household = MATCHER.compare(  # one cross with family names that agree: never a swap
+        {"given_name": "Trinity", "family_name": "Trent"},
+        {"given_name": "Charli", "family_name": "Trent"},
+    )
+    assert household.field("family_name").level == "exact"
+
+
+def test_explain_states_the_outcome() -> None:
+    """The last line says what the pair is: a match, a possible match or not a match."""
+    config = MATCHER.config.evolve(possible_threshold=0.3, match_threshold=0.9)
+    matcher = Matcher(config)
+    same = matcher.compare(JO, learner(date_of_birth="2006-09-04"))
+    twin = matcher.compare(JO, learner(given_name="Hannah"))  # held at the possible threshold
+    stranger = matcher.compare(JO, {"given_name": "Sam", "family_name": "Smith"})
+    assert same.is_match
+    assert same.explain().endswith("(a match at 0.9)")
+    assert not twin.is_match
+    assert twin.probability == pytest.approx(0.3)
+    assert twin.explain().endswith("(a possible match: review at 0.3, auto-match at 0.9)")
+    assert stranger.probability < 0.3
+    assert stranger.explain().endswith("(not a match: review at 0.3, auto-match at 0.9)")
+    assert "match at" not in stranger.explain().replace("auto-match at", "")
 
 
 def test_twin_rule() -> None:
@@ -436,6 +560,25 @@ def test_config_levels_and_switching_off() -> None:
             "missing level always weighs 0",
         ),
         ({"comparisons": {"gender": {"term_frequency": True, "levels": []}}}, "no exact level"),
+        (
+            {
+                "comparisons": {
+                    "postcode": {
+                        "term_frequency": True,
+                        "levels": [{"name": "unit", "m": 1, "u": 1}],
+                    }
+                }
+            },
+            "no exact level",
+        ),
+        (
+            {
+                "comparisons": {
+                    "email": {"term_frequency": True, "levels": [{"name": "exact", "m": 1, "u": 1}]}
+                }
+            },
+            "counted for given_name, family_name and date_of_birth only",
+        ),
         ({"comparisons": []}, "comparisons: must be a table"),
     ],
 )

@@ -58,7 +58,7 @@ LEVELS: Final[dict[str, tuple[str, ...]]] = {
         "related",  # names grown out of one root, not one person's (Shaun, Iain; Megan, Daisy)
         "phonetic",  # metaphone or NYSIIS agree, or soundex agrees and RULES["similar"] holds
         "part",  # one name is a part of the other (Mary / Mary Jane)
-        "close",  # Jaro-Winkler at or above RULES["close"]
+        "close",  # Jaro-Winkler at or above RULES["close"], or one slip of the keyboard
         "similar",  # Jaro-Winkler at or above RULES["similar"] (or related, without "related")
         "initial",  # one side is an initial only and it agrees
         "swapped",  # given and family names the wrong way round (or one name in the other's place)
@@ -73,7 +73,7 @@ LEVELS: Final[dict[str, tuple[str, ...]]] = {
         "close",
         "similar",
         "initial",
-        "swapped",  # given and family names the wrong way round (both)
+        "swapped",  # given and family names the wrong way round (both; one may be a typo)
         "different",
     ),
     "date_of_birth": (
@@ -82,6 +82,7 @@ LEVELS: Final[dict[str, tuple[str, ...]]] = {
         "one_digit",  # one digit different, or two adjacent digits transposed
         "month",  # within RULES["month_days"] days
         "year",  # within RULES["year_days"] days
+        "two_digits",  # two digits different (two slips), further apart than a year
         "different",
     ),
     "gender": ("agree", "disagree"),  # 0 and 9 are missing: never count against a match
@@ -175,8 +176,8 @@ def _after_exact(a: NameInfo, b: NameInfo, levels: Container[str]) -> str:
     if "close" in levels or "similar" in levels:
         if similarity < 0:
             similarity = jaro_winkler(a.compact, b.compact)
-        if similarity >= _CLOSE and "close" in levels:
-            return "close"
+        if "close" in levels and (similarity >= _CLOSE or one_slip(a.compact, b.compact)):
+            return "close"  # a close spelling, or one slip of the keyboard (DQVID, DAVID)
         if (similarity >= _SIMILAR or related) and "similar" in levels:
             return "similar"  # related names, when "related" is not in use
     if "initial" in levels and (len(a.key) == 1 or len(b.key) == 1) and a.initial == b.initial:
@@ -281,6 +282,8 @@ def compare_dates(a: DateInfo | None, b: DateInfo | None, levels: Container[str]
     'one_digit'
     >>> compare_dates(date_info("2001-02-03"), date_info("2001-01-15"))
     'month'
+    >>> compare_dates(date_info("2001-02-03"), date_info("2007-02-08"))
+    'two_digits'
     >>> compare_dates(date_info("2001-02-03"), date_info("not a date"))
     'missing'
     """
@@ -304,6 +307,8 @@ def compare_dates(a: DateInfo | None, b: DateInfo | None, levels: Container[str]
             return "month"
         if apart <= _YEAR and "year" in levels:
             return "year"
+    if "two_digits" in levels and sum(map(str.__ne__, a.digits, b.digits)) == 2:
+        return "two_digits"
     return "different"
 
 

@@ -288,14 +288,16 @@ class CandidateIndex:
         tf = self.frequencies
         given: list[str] = []
         family: list[str] = []
+        dates: list[str] = []
         added = 0
         slots, file = self._slots, self._file
 
         def count() -> None:
             nonlocal added
-            tf._add_counts(given, family, added)
+            tf._add_counts(given, family, added, dates)
             given.clear()
             family.clear()
+            dates.clear()
             added = 0
 
         try:
@@ -309,6 +311,8 @@ class CandidateIndex:
                     given.append(record.given.key)
                 if record.family is not None:
                     family.append(record.family.key)
+                if record.dob is not None:
+                    dates.append(record.dob.digits)
                 added += 1
                 file(key, record)
         finally:

@@ -97,8 +97,8 @@ HOUSEHOLD_RULE: Final = "one household, not one learner: at most a possible matc
 * it agrees on the family name (any level from ``exact`` to ``similar``, or a previous
   family name) and on the address (the postcode unit, or the email address), and either
   its given names are not the same name or its dates of birth differ by more than a
-  slip (levels ``year`` and ``different``); or, at one address, its recorded genders
-  differ and one given name is missing;
+  slip (levels ``year``, ``two_digits`` and ``different``); or, at one address, its
+  recorded genders differ and one given name is missing;
 * it agrees on the family name and on the date of birth (``exact``, ``swapped`` or
   ``one_digit``: twins, wherever they live) and its given names are not the same name;
 * its recorded genders differ (male and female) and its given names are not the same
@@ -128,7 +128,8 @@ stays returned. :meth:`Comparison.explain` shows a row ``household rule`` (level
 _FAMILY_AGREES: Final = frozenset(
     {"exact", "previous", "alias", "phonetic", "part", "close", "similar"}
 )
-_FAR_DATES: Final = frozenset({"year", "different"})
+_FAR_DATES: Final = frozenset({"year", "two_digits", "different"})
+_NO_CROSS: Final = frozenset({None, "different"})
 _TWIN_DATES: Final = frozenset({"exact", "swapped", "one_digit"})
 _CAP: Final = 1  # the household rule holds a pair at most at the possible threshold
 _PIN: Final = 2  # ... exactly at it
@@ -203,6 +204,18 @@ class Matcher:
                     self._tf_floor[(name, level.name)] = max(below) - level.weight
         self._tf_given = self._tf_u.get("given_name")
         self._tf_family = self._tf_u.get("family_name")
+        self._tf_dob = self._tf_u.get("date_of_birth")
+        # a common date of birth weighs less, but never less than a level below exact; a
+        # date whose day and month cannot be swapped into another real date (1 January,
+        # the 13th to the 31st) is held only above the levels below "swapped"
+        self._dob_floor = self._dob_floor_fixed = -math.inf
+        if self._tf_dob is not None:
+            dob_levels = c["date_of_birth"].levels
+            exact_w = dob_levels[0].weight
+            below = [lv.weight for lv in dob_levels[1:]]
+            fixed = [lv.weight for lv in dob_levels[1:] if lv.name != "swapped"]
+            self._dob_floor = max(below) - exact_w if below else -math.inf
+            self._dob_floor_fixed = max(fixed) - exact_w if fixed else -math.inf
         self._optional = any(
             name in c for name in ("email", "place_of_birth", "school_at_16", "middle_names")
         )
@@ -340,13 +353,12 @@ class Matcher:
             ) and "swapped" in given_levels:
                 g = "swapped"
             if (
-                strong_1
-                and strong_2
+                ((strong_1 and cross_2 not in _NO_CROSS) or (strong_2 and cross_1 not in _NO_CROSS))
                 and f not in STRONG_NAME_LEVELS
                 and f != "previous"
                 and "swapped" in family_levels
             ):
-                f = "swapped"  # both: a full swap
+                f = "swapped"  # both crosses agree (one may be weak): a full swap
         return g, f
 
     def _field_weights(
@@ -356,7 +368,11 @@ class Matcher:
         for name, level in self._levels(a, b):
             weight = self._weights[name][level]
             adjustment = 0.0
-            if tf is not None and name in self._tf_u and level in _TF_LEVELS:
+            if name == "date_of_birth":
+                if tf is not None and level == "exact" and self._tf_dob is not None:
+                    adjustment = self._dob_adjust(a.dob, tf)  # type: ignore[arg-type]
+                    weight += adjustment
+            elif tf is not None and name in self._tf_u and level in _TF_LEVELS:
                 adjustment = max(
                     self._adjust(name, a, b, tf), self._tf_floor.get((name, level), -math.inf)
                 )
@@ -367,6 +383,14 @@ class Matcher:
         if capped != optional:
             out.append(FieldComparison(_CAP_ROW, "capped", capped - optional))
         return out
+
+    def _dob_adjust(self, dob: DateInfo, tf: TermFrequencies) -> float:
+        """The term-frequency adjustment of an exact date-of-birth agreement on ``dob``."""
+        adjustment = tf.date_adjustment(dob.digits, self._tf_dob)  # type: ignore[arg-type]
+        if adjustment >= self._dob_floor:
+            return adjustment
+        fixed = dob.day == dob.month or dob.day > 12
+        return max(adjustment, self._dob_floor_fixed if fixed else self._dob_floor)
 
     def _adjust(self, name: str, a: MatchRecord, b: MatchRecord, tf: TermFrequencies) -> float:
         if tf.total <= 0:
@@ -416,6 +440,8 @@ class Matcher:
         if self._dob_w is not None and a.dob is not None and b.dob is not None:
             d = self._date_level(a.dob, b.dob)
             total += self._dob_w[d]
+            if d == "exact" and tf is not None and self._tf_dob is not None:
+                total += self._dob_adjust(a.dob, tf)
         if self._gender_w is not None:
             total += self._gender_w[a.gender][b.gender]
         if self._postcode_w is not None and a.postcode is not None and b.postcode is not None:
@@ -527,6 +553,7 @@ class Matcher:
             probability=probability,
             is_match=probability >= self.config.match_threshold,
             match_threshold=self.config.match_threshold,
+            possible_threshold=self.config.possible_threshold,
         )
 
     def compare(self, a: Any, b: Any, *, frequencies: TermFrequencies | None = None) -> Comparison:
@@ -691,6 +718,8 @@ class Matcher:
             tf = TermFrequencies.from_records(r for _, r in left_records)
             tf.given.update(index.frequencies.given)
             tf.family.update(index.frequencies.family)
+            tf.dates.update(index.frequencies.dates)
+            object.__setattr__(tf, "dated", tf.dated + index.frequencies.dated)
             object.__setattr__(tf, "total", tf.total + index.frequencies.total)
         weigh, make_link, candidates = self._weigh, self._link, index.candidates
         done = 0

@@ -10,7 +10,7 @@ The defaults live in the data file ``default_config.toml`` beside this module [o
 >>> config.match_threshold, config.possible_threshold, config.max_possible
 (0.95, 0.5, 10)
 >>> round(config.comparisons["date_of_birth"].weight("exact"), 2)
-11.49
+11.48
 >>> config.comparisons["gender"].weight("missing")
 0.0
 >>> MatchConfig.from_dict({"match_threshold": 2})
@@ -120,7 +120,9 @@ class ComparisonConfig:
 
     ``term_frequency`` turns on term-frequency adjustment of the ``exact`` level: an exact
     agreement on a value that is rare among the records being matched weighs more than
-    one on a common value.
+    one on a common value (given names and family names by default; dates of birth can
+    be adjusted too, so that a date such as 1 January, often a default or a year written
+    as a date, weighs less).
 
     >>> names = MatchConfig.default().comparisons["family_name"]
     >>> names.level_names[:3]
@@ -438,6 +440,10 @@ def _float(value: float) -> float:
         return math.inf
 
 
+_COUNTED = frozenset({"given_name", "family_name", "date_of_birth"})
+"""The comparisons whose values :class:`~uln.matching.TermFrequencies` counts."""
+
+
 def _comparison(name: str, spec: Any) -> ComparisonConfig:
     where = f"comparisons.{name}"
     if not isinstance(spec, Mapping):
@@ -450,6 +456,11 @@ def _comparison(name: str, spec: Any) -> ComparisonConfig:
         raise ConfigError(f"{where}.term_frequency: must be true or false")
     if tf and "exact" not in LEVELS[name]:
         raise ConfigError(f"{where}.term_frequency: this comparison has no exact level")
+    if tf and name not in _COUNTED:
+        raise ConfigError(
+            f"{where}.term_frequency: values are counted for given_name, family_name and "
+            "date_of_birth only"
+        )
     raw_levels = spec.get("levels")
     if not isinstance(raw_levels, list | tuple) or not raw_levels:
         raise ConfigError(f"{where}.levels: must be a non-empty list of levels")

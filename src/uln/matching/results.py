@@ -80,6 +80,7 @@ class Comparison:
     probability: float
     is_match: bool
     match_threshold: float = 0.95
+    possible_threshold: float = 0.5
 
     def field(self, name: str) -> FieldComparison:
         """The part of the comparison for the field called ``name``.
@@ -118,9 +119,28 @@ class Comparison:
         total = f"{self.match_weight:+.2f}"
         lines.append(
             f"{'match weight':<{name_w + level_w}}{total:>6}  probability {self.probability:.4f}"
-            f"  ({'a match' if self.is_match else 'match'} at {self.match_threshold:g})"
+            f"  ({self.outcome_text()})"
         )
         return "\n".join(lines)
+
+    def outcome_text(self) -> str:
+        """What the probability makes of the pair, with the thresholds that decide it.
+
+        ``a match at 0.95`` (at or above the match threshold: an automatic link, an
+        exact match); ``a possible match: review at 0.5, auto-match at 0.95`` (at or
+        above the possible threshold: returned for a person to check); ``not a match:
+        review at 0.5, auto-match at 0.95`` (below both).
+
+        >>> from uln.matching import Matcher
+        >>> Matcher().compare({"given_name": "Jo"}, {"given_name": "Sam"}).outcome_text()
+        'not a match: review at 0.5, auto-match at 0.95'
+        """
+        if self.is_match:
+            return f"a match at {self.match_threshold:g}"
+        kind = "a possible match" if self.probability >= self.possible_threshold else "not a match"
+        return (
+            f"{kind}: review at {self.possible_threshold:g}, auto-match at {self.match_threshold:g}"
+        )
 
 
 @attrs.frozen
