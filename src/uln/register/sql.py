@@ -649,6 +649,11 @@ class SqlRegister(Register):
             connection.exec_driver_sql(sql, [(uln,) for uln in ulns])
             connection.commit()
 
+    def reserve_ulns(self, ulns: Sequence[str]) -> None:
+        """Record ``ulns`` as issued, in one statement committed at once (a bulk
+        :meth:`reserve_uln`; ULNs reserved before stay reserved)."""
+        self._reserve_all(list(ulns))
+
     def is_reserved(self, uln: str) -> bool:
         if self._memory_reserved is not None:
             return uln in self._memory_reserved
@@ -1019,6 +1024,28 @@ class SqlRegister(Register):
                     user=event.user,
                     detail=event.detail,
                 )
+            )
+
+    def record_many(self, events: Sequence[AuditEvent]) -> None:
+        """:meth:`record` each event, in one multi-row insert."""
+        if not events:
+            return
+        with self._unit("recording audit events") as connection:
+            connection.execute(
+                t.audit.insert(),
+                [
+                    {
+                        "at": event.at.isoformat(),
+                        "organisation": event.organisation,
+                        "action": event.action,
+                        "uln": event.uln,
+                        "version": event.version,
+                        "fields": _dump(list(event.fields)),
+                        "user": event.user,
+                        "detail": event.detail,
+                    }
+                    for event in events
+                ],
             )
 
     def audit(self, *, uln: str | None = None, organisation: str | None = None) -> list[AuditEvent]:
