@@ -157,8 +157,8 @@ def import_(file: Path, url: str, organisation: str, force: bool, quiet: bool) -
                         problems.append((line, outcome))
                     else:
                         counts[outcome.code] += 1
-                for line, exc in sorted(problems, key=lambda problem: problem[0]):
-                    _report(line, exc)
+                for line, problem_error in sorted(problems, key=lambda problem: problem[0]):
+                    _report(line, problem_error)
                 rejected += len(problems)
                 if show:
                     bar.update(len(chunk))
