@@ -32,6 +32,7 @@ import datetime as _dt
 import hashlib
 import json
 import random
+import sys
 import threading
 from collections import Counter
 from collections.abc import Hashable, Iterable, Iterator, Sequence
@@ -41,6 +42,7 @@ from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy import event, exc
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
@@ -77,6 +79,13 @@ _PAGE: Final = 1_000  # learners read at a time when iterating
 _CHUNK: Final = 500  # values in one IN (...) list
 _CACHE_SIZE: Final = 50_000  # prepared candidate records kept between finds
 _LOCK_ID: Final = 0x756C6E  # PostgreSQL advisory lock held while migrating ("uln")
+_ANALYZE_EVERY: Final = 1_000  # write transactions between checks of the planner statistics
+_ANALYZE_GROWTH: Final = 0.5  # rows changed since the last ANALYZE, as a share of the table
+_ANALYZE_MIN: Final = 1_000  # ... and at least this many
+_STATS_QUERY: Final = (
+    "SELECT relname, n_live_tup, n_mod_since_analyze FROM pg_stat_user_tables "
+    "WHERE relname IN ('uln_learners', 'uln_block_keys')"
+)
 
 
 # -- errors ----------------------------------------------------------------------------
@@ -254,6 +263,19 @@ def _counts_query() -> Any:
 
 _NAME_COUNTS: Final = _counts_query()
 
+_RESERVE_ONE: Final = (
+    postgresql.insert(t.ulns_allocated)
+    .values(uln=sa.bindparam("uln"))
+    .on_conflict_do_nothing()
+    .returning(t.ulns_allocated.c.uln)
+)
+"""Reserve one ULN on PostgreSQL: a row back when it was free."""
+
+_INSERT_LEARNER: Final = (
+    postgresql.insert(t.learners).on_conflict_do_nothing().returning(t.learners.c.uln)
+)
+"""Add a learner on PostgreSQL: no row back when its ULN or identity is taken."""
+
 _RESERVE_ALL: Final = {  # insert, or leave the row there (driver SQL, values bound)
     "postgresql": "INSERT INTO uln_ulns_allocated (uln) VALUES (%s) ON CONFLICT DO NOTHING",
     "sqlite": "INSERT OR IGNORE INTO uln_ulns_allocated (uln) VALUES (?)",
@@ -273,6 +295,46 @@ _CANDIDATE_ROWS: Final = (
     .order_by(t.learners.c.uln)
 )
 
+
+def _within(group: str) -> Any:
+    """The keys of one group (``:<group>_keys``) whose block holds at most
+    ``:<group>_limit`` learners."""
+    keys = t.block_keys.c.key
+    return (
+        sa.select(keys)
+        .where(keys.in_(sa.bindparam(f"{group}_keys", expanding=True)))
+        .group_by(keys)
+        .having(sa.func.count() <= sa.bindparam(f"{group}_limit"))
+    )
+
+
+_CANDIDATES_AT_ONCE: Final = (
+    sa.select(t.learners.c.uln, t.learners.c.version, t.learners.c.data)
+    .where(
+        t.learners.c.uln.in_(
+            sa.select(t.block_keys.c.uln)
+            .where(
+                t.block_keys.c.key.in_(
+                    sa.union_all(
+                        _within("coarse"),
+                        _within("other"),
+                        sa.select(t.block_keys.c.key).where(
+                            t.block_keys.c.key.in_(sa.bindparam("exact_keys", expanding=True))
+                        ),
+                    ).scalar_subquery()
+                )
+            )
+            .scalar_subquery()
+        )
+    )
+    .order_by(t.learners.c.uln)
+)
+"""The candidates of a find in one statement: the learners under the query's keys whose
+block is not too big (the sizes counted in the database, each key against its own
+limit: :func:`uln.matching.index.block_limit` gives at most three, coarse, other and
+none), rather than the sizes first and the learners in a second round trip. On
+PostgreSQL only: MariaDB plans the nested ``IN`` as a dependent subquery (a second
+for 2,000 learners)."""
 
 # -- engines and schema ------------------------------------------------------------------
 
@@ -484,6 +546,7 @@ class SqlRegister(Register):
             self._engine, sqlite_path = _engine(url)
             self._dialect = self._engine.dialect.name
             self._state = _State()
+            self._writes = 0  # write transactions committed (see _refresh_statistics)
             self._cache: dict[tuple[str, int, str], MatchRecord] = {}
             # ULNs are reserved on a connection of their own, committed at once; SQLite
             # allows one writer per file, so they go to a file of their own beside it
@@ -500,6 +563,7 @@ class SqlRegister(Register):
                 upgrade_schema(self._engine)
             if self._alloc is not self._engine:
                 self._create_alloc_table()
+            self._refresh_statistics()
 
     def __repr__(self) -> str:
         return f"SqlRegister({self._engine.url.render_as_string(hide_password=True)!r})"
@@ -564,6 +628,38 @@ class SqlRegister(Register):
             state.connection = None
             state.delta = 0
             connection.close()
+        if not read:
+            self._writes += 1
+            if self._writes % _ANALYZE_EVERY == 0:
+                self._refresh_statistics()
+
+    def _refresh_statistics(self) -> None:
+        """ANALYZE the learners and their keys on PostgreSQL when they changed a lot.
+
+        The finds look blocks up by key; a planner that has never seen the tables'
+        statistics reads the whole key table instead (50 ms rather than 0.5 ms for
+        240,000 keys), and servers may run without autovacuum. So a register checks
+        the statistics when opened, after each bulk import, and every
+        ``_ANALYZE_EVERY`` writes, and analyzes a table once half of it is new since its
+        last ANALYZE. Best effort: a role that may not analyze just goes without.
+        """
+        if self._dialect != "postgresql" or self._state.connection is not None:
+            return
+        try:
+            with self._engine.connect() as connection:
+                stale = [
+                    name
+                    for name, live, changed in connection.exec_driver_sql(_STATS_QUERY)
+                    if changed > max(_ANALYZE_MIN, _ANALYZE_GROWTH * live)
+                ]
+                connection.rollback()
+                if stale:
+                    connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+                    for name in sorted(stale):  # our own table names, from the query above
+                        if name in (t.learners.name, t.block_keys.name):
+                            connection.exec_driver_sql(f"ANALYZE {name}")
+        except exc.SQLAlchemyError:
+            return
 
     @contextmanager
     def _unit(self, doing: str, *, read: bool = False) -> Iterator[Connection]:
@@ -630,6 +726,11 @@ class SqlRegister(Register):
                 return False
             self._memory_reserved.add(uln)
             return True
+        if self._dialect == "postgresql":  # one round trip: committed by the insert itself
+            with _mapped("reserving a ULN"), self._alloc.connect() as connection:
+                connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+                reserved = connection.execute(_RESERVE_ONE, {"uln": uln}).first()
+            return reserved is not None
         with _mapped("reserving a ULN"), self._alloc.connect() as connection:
             try:
                 connection.execute(t.ulns_allocated.insert().values(uln=uln))
@@ -670,6 +771,9 @@ class SqlRegister(Register):
             raise RegisterError("adding a learner: the learner has no ULN")
         uln = learner.uln
         row = _learner_row(learner, keys, identity)
+        if self._dialect == "postgresql":
+            self._add_postgresql(uln, learner.version, row, keys)
+            return
         with self._unit("adding a learner") as connection:
             with self._guarded(connection, "adding a learner"):
                 try:
@@ -686,6 +790,27 @@ class SqlRegister(Register):
                     key_rows = _key_rows(uln, keys)
                     if key_rows:
                         connection.execute(t.block_keys.insert(), key_rows)
+            if keys is not None:
+                self._state.delta += 1
+
+    def _add_postgresql(
+        self, uln: str, version: int, row: dict[str, Any], keys: Sequence[str] | None
+    ) -> None:
+        """:meth:`add` on PostgreSQL: a clash is seen by ``ON CONFLICT DO NOTHING`` rather
+        than by a failed insert, so no SAVEPOINT is needed to carry on after it (two round
+        trips fewer per registration)."""
+        with self._unit("adding a learner") as connection:
+            if connection.execute(_INSERT_LEARNER, row).first() is None:
+                raise DuplicateLearner(
+                    f"ULN {uln}: a stored learner has this ULN or the same identity"
+                )
+            connection.execute(
+                t.learner_versions.insert(), {"uln": uln, "version": version, "data": row["data"]}
+            )
+            if keys is not None:
+                key_rows = _key_rows(uln, keys)
+                if key_rows:
+                    connection.execute(t.block_keys.insert(), key_rows)
             if keys is not None:
                 self._state.delta += 1
 
@@ -717,6 +842,7 @@ class SqlRegister(Register):
                 batch = []
         if batch:
             stored += self._add_batch(batch)
+        self._refresh_statistics()
         return stored
 
     def _add_batch(self, batch: list[tuple[Learner, Sequence[str] | None, str | None]]) -> int:
@@ -916,12 +1042,33 @@ class SqlRegister(Register):
             wanted.setdefault(_stored(key, t.KEY_LENGTH), key)
         if not wanted:
             return []
+        limits: dict[int, list[str]] = {}
+        for stored, key in wanted.items():
+            limits.setdefault(block_limit(record, key), []).append(stored)
+        unlimited = limits.pop(sys.maxsize, [])
         with self._unit("finding candidates", read=True) as connection:
-            sizes = connection.execute(_BLOCK_SIZES, {"keys": list(wanted)}).all()
-            allowed = [
-                stored for stored, size in sizes if size <= block_limit(record, wanted[stored])
-            ]
-            rows = connection.execute(_CANDIDATE_ROWS, {"keys": allowed}).all() if allowed else []
+            if self._dialect == "postgresql" and len(limits) <= 2:
+                (coarse, coarse_keys), (other, other_keys) = sorted(
+                    [*limits.items(), (0, []), (0, [])], key=lambda item: -len(item[1])
+                )[:2]
+                rows = connection.execute(
+                    _CANDIDATES_AT_ONCE,
+                    {
+                        "coarse_keys": coarse_keys,
+                        "coarse_limit": coarse,
+                        "other_keys": other_keys,
+                        "other_limit": other,
+                        "exact_keys": unlimited,
+                    },
+                ).all()
+            else:  # MariaDB runs the nested IN as a dependent subquery: two queries
+                sizes = connection.execute(_BLOCK_SIZES, {"keys": list(wanted)}).all()
+                allowed = [
+                    stored for stored, size in sizes if size <= block_limit(record, wanted[stored])
+                ]
+                rows = (
+                    connection.execute(_CANDIDATE_ROWS, {"keys": allowed}).all() if allowed else []
+                )
             found = [(row.uln, self._prepared(row.uln, row.version, row.data)) for row in rows]
             if frequencies is not None:  # the name counts its weights will ask for
                 frequencies.prefetch(connection, record)
