@@ -79,6 +79,7 @@ _PAGE: Final = 1_000  # learners read at a time when iterating
 _CHUNK: Final = 500  # values in one IN (...) list
 _CACHE_SIZE: Final = 50_000  # prepared candidate records kept between finds
 _LOCK_ID: Final = 0x756C6E  # PostgreSQL advisory lock held while migrating ("uln")
+_SQLITE_CACHE_KB: Final = 262_144  # the page cache of a connection to an SQLite file
 _ANALYZE_EVERY: Final = 1_000  # write transactions between checks of the planner statistics
 _ANALYZE_GROWTH: Final = 0.5  # rows changed since the last ANALYZE, as a share of the table
 _ANALYZE_MIN: Final = 1_000  # ... and at least this many
@@ -372,6 +373,10 @@ def _sqlite_events(engine: Engine, *, wal: bool) -> None:
         if wal:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # a page cache of up to 256 MB (the default is 2 MB): the key table's index
+            # takes keys in no order, and a bulk import of 200,000 learners ran 1.7 times
+            # as fast with it (memory grows only as pages are read, then stays flat)
+            cursor.execute(f"PRAGMA cache_size=-{_SQLITE_CACHE_KB}")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
