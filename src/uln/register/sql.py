@@ -83,9 +83,10 @@ _SQLITE_CACHE_KB: Final = 262_144  # the page cache of a connection to an SQLite
 _ANALYZE_EVERY: Final = 1_000  # write transactions between checks of the planner statistics
 _ANALYZE_GROWTH: Final = 0.5  # rows changed since the last ANALYZE, as a share of the table
 _ANALYZE_MIN: Final = 1_000  # ... and at least this many
-_STATS_QUERY: Final = (
-    "SELECT relname, n_live_tup, n_mod_since_analyze FROM pg_stat_user_tables "
-    "WHERE relname IN ('uln_learners', 'uln_block_keys')"
+_STATS_QUERY: Final = (  # the learners as the planner last saw them, and changes since
+    "SELECT c.reltuples, coalesce(s.n_mod_since_analyze, 0) FROM pg_class c "
+    "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
+    "WHERE c.relname = 'uln_learners' AND c.relkind = 'r' AND pg_table_is_visible(c.oid)"
 )
 
 
@@ -638,31 +639,31 @@ class SqlRegister(Register):
             if self._writes % _ANALYZE_EVERY == 0:
                 self._refresh_statistics()
 
-    def _refresh_statistics(self) -> None:
+    def _refresh_statistics(self, added: int = 0) -> None:
         """ANALYZE the learners and their keys on PostgreSQL when they changed a lot.
 
         The finds look blocks up by key; a planner that has never seen the tables'
         statistics reads the whole key table instead (50 ms rather than 0.5 ms for
         240,000 keys), and servers may run without autovacuum. So a register checks
-        the statistics when opened, after each bulk import, and every
-        ``_ANALYZE_EVERY`` writes, and analyzes a table once half of it is new since its
-        last ANALYZE. Best effort: a role that may not analyze just goes without.
+        the statistics when opened, after each bulk import (``added`` learners, which
+        the server's counters may not show yet) and every ``_ANALYZE_EVERY`` writes,
+        and analyzes both tables once the learners changed since the last ANALYZE are
+        more than half of those it saw. Best effort: a role that may not analyze just
+        goes without.
         """
         if self._dialect != "postgresql" or self._state.connection is not None:
             return
         try:
             with self._engine.connect() as connection:
-                stale = [
-                    name
-                    for name, live, changed in connection.exec_driver_sql(_STATS_QUERY)
-                    if changed > max(_ANALYZE_MIN, _ANALYZE_GROWTH * live)
-                ]
+                row = connection.exec_driver_sql(_STATS_QUERY).first()
                 connection.rollback()
-                if stale:
+                if row is None:
+                    return
+                seen, changed = max(0.0, float(row[0])), int(row[1]) + added
+                if changed > max(_ANALYZE_MIN, _ANALYZE_GROWTH * seen):
                     connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-                    for name in sorted(stale):  # our own table names, from the query above
-                        if name in (t.learners.name, t.block_keys.name):
-                            connection.exec_driver_sql(f"ANALYZE {name}")
+                    connection.exec_driver_sql(f"ANALYZE {t.learners.name}")  # our names
+                    connection.exec_driver_sql(f"ANALYZE {t.block_keys.name}")
         except exc.SQLAlchemyError:
             return
 
@@ -847,7 +848,7 @@ class SqlRegister(Register):
                 batch = []
         if batch:
             stored += self._add_batch(batch)
-        self._refresh_statistics()
+        self._refresh_statistics(stored)
         return stored
 
     def _add_batch(self, batch: list[tuple[Learner, Sequence[str] | None, str | None]]) -> int:
