@@ -32,7 +32,6 @@ import datetime as _dt
 import hashlib
 import json
 import random
-import sys
 import threading
 from collections import Counter
 from collections.abc import Hashable, Iterable, Iterator, Sequence
@@ -297,46 +296,6 @@ _CANDIDATE_ROWS: Final = (
     .order_by(t.learners.c.uln)
 )
 
-
-def _within(group: str) -> Any:
-    """The keys of one group (``:<group>_keys``) whose block holds at most
-    ``:<group>_limit`` learners."""
-    keys = t.block_keys.c.key
-    return (
-        sa.select(keys)
-        .where(keys.in_(sa.bindparam(f"{group}_keys", expanding=True)))
-        .group_by(keys)
-        .having(sa.func.count() <= sa.bindparam(f"{group}_limit"))
-    )
-
-
-_CANDIDATES_AT_ONCE: Final = (
-    sa.select(t.learners.c.uln, t.learners.c.version, t.learners.c.data)
-    .where(
-        t.learners.c.uln.in_(
-            sa.select(t.block_keys.c.uln)
-            .where(
-                t.block_keys.c.key.in_(
-                    sa.union_all(
-                        _within("coarse"),
-                        _within("other"),
-                        sa.select(t.block_keys.c.key).where(
-                            t.block_keys.c.key.in_(sa.bindparam("exact_keys", expanding=True))
-                        ),
-                    ).scalar_subquery()
-                )
-            )
-            .scalar_subquery()
-        )
-    )
-    .order_by(t.learners.c.uln)
-)
-"""The candidates of a find in one statement: the learners under the query's keys whose
-block is not too big (the sizes counted in the database, each key against its own
-limit: :func:`uln.matching.index.block_limit` gives at most three, coarse, other and
-none), rather than the sizes first and the learners in a second round trip. On
-PostgreSQL only: MariaDB plans the nested ``IN`` as a dependent subquery (a second
-for 2,000 learners)."""
 
 # -- engines and schema ------------------------------------------------------------------
 
@@ -1048,33 +1007,12 @@ class SqlRegister(Register):
             wanted.setdefault(_stored(key, t.KEY_LENGTH), key)
         if not wanted:
             return []
-        limits: dict[int, list[str]] = {}
-        for stored, key in wanted.items():
-            limits.setdefault(block_limit(record, key), []).append(stored)
-        unlimited = limits.pop(sys.maxsize, [])
         with self._unit("finding candidates", read=True) as connection:
-            if self._dialect == "postgresql" and len(limits) <= 2:
-                (coarse, coarse_keys), (other, other_keys) = sorted(
-                    [*limits.items(), (0, []), (0, [])], key=lambda item: -len(item[1])
-                )[:2]
-                rows = connection.execute(
-                    _CANDIDATES_AT_ONCE,
-                    {
-                        "coarse_keys": coarse_keys,
-                        "coarse_limit": coarse,
-                        "other_keys": other_keys,
-                        "other_limit": other,
-                        "exact_keys": unlimited,
-                    },
-                ).all()
-            else:  # MariaDB runs the nested IN as a dependent subquery: two queries
-                sizes = connection.execute(_BLOCK_SIZES, {"keys": list(wanted)}).all()
-                allowed = [
-                    stored for stored, size in sizes if size <= block_limit(record, wanted[stored])
-                ]
-                rows = (
-                    connection.execute(_CANDIDATE_ROWS, {"keys": allowed}).all() if allowed else []
-                )
+            sizes = connection.execute(_BLOCK_SIZES, {"keys": list(wanted)}).all()
+            allowed = [
+                stored for stored, size in sizes if size <= block_limit(record, wanted[stored])
+            ]
+            rows = connection.execute(_CANDIDATE_ROWS, {"keys": allowed}).all() if allowed else []
             found = [(row.uln, self._prepared(row.uln, row.version, row.data)) for row in rows]
             if frequencies is not None:  # the name counts its weights will ask for
                 frequencies.prefetch(connection, record)
