@@ -390,9 +390,9 @@ class LearnerRegister:
         ...          "DateOfBirth": "2005-06-07", "Gender": "1", "LastKnownPostCode": "LL57 2DG"},
         ...         {"ULN": "2951053710", "GivenName": "Nia", "FamilyName": "Rees",
         ...          "DateOfBirth": "2005-01-02", "Gender": "2", "LastKnownPostCode": "LL57 2DG"}]
-        >>> [getattr(x, "code", type(x).__name__)
-        ...  for x in register.load_many(rows, organisation="10012345")]
-        ['WSRC0005', 'DuplicateLearner']
+        >>> outcomes = register.load_many(rows, organisation="10012345")
+        >>> print(*(getattr(x, "code", type(x).__name__) for x in outcomes))
+        WSRC0005 DuplicateLearner
 
         Raises:
             ValidationError: ``organisation`` is not a UKPRN.
