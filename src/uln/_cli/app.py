@@ -7,16 +7,35 @@ import random
 import re
 import sys
 from collections.abc import Iterator
-from typing import Final
+from typing import Any, Final
 
 import click
 
 import uln
 from uln import checkdigit
+from uln.cli import stop_on_broken_pipe
 from uln.errors import ValidationError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """The ``uln`` group: a closed standard output (``uln dedupe FILE | head``) ends any
+    command quietly with status 141, whichever command was streaming (click alone would
+    exit 1, which ``uln validate`` uses for "some value invalid")."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:  # --help and --version print while the arguments are parsed
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError:
+            stop_on_broken_pipe()
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            stop_on_broken_pipe()
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(uln.__version__, "-V", "--version", prog_name="uln")
 def cli() -> None:
     """Work with Unique Learner Numbers and LRS learner data."""

@@ -34,6 +34,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import io
+import os
 import re
 import sys
 import time
@@ -814,6 +815,7 @@ def _run(
     all_pairs: bool,
     explain: tuple[str, str] | None,
     start: float,
+    jobs: int = 1,
 ) -> None:
     if explain:
         _explain(explain, tables, matcher)
@@ -825,7 +827,9 @@ def _run(
     with _output(output, force, inputs) as out:
         bar = _Scoring(show, len(left.records), _indexed_count(tables))
         if dedupe_mode:
-            links = matcher.iter_dedupe(left.records, threshold=threshold, progress=bar.to)
+            links = matcher.iter_dedupe(
+                left.records, threshold=threshold, progress=bar.to, jobs=jobs
+            )
         else:
             links = matcher.iter_link(
                 left.records, tables[1].records, threshold=threshold, progress=bar.to
@@ -932,10 +936,26 @@ def _begin(quiet: bool, config: Path | None, threshold: float | None) -> tuple[M
     return _matcher(config, threshold), not quiet and sys.stderr.isatty()
 
 
+def _default_jobs() -> int:
+    """The processors this process may run on (at least 1)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 @click.command(name="dedupe")
 @click.argument("file", type=_FILE)
 @_options
 @_output_options
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes that score the pairs (default: one per processor). The output is "
+    "the same whatever the number.",
+)
 def dedupe(
     file: Path,
     id_column: str | None,
@@ -947,6 +967,7 @@ def dedupe(
     force: bool,
     all_pairs: bool,
     explain: tuple[str, str] | None,
+    jobs: int | None,
 ) -> None:
     """Find the records of FILE (CSV) that are the same learner.
 
@@ -975,6 +996,7 @@ def dedupe(
         all_pairs=all_pairs,
         explain=explain,
         start=start,
+        jobs=jobs if jobs is not None else _default_jobs(),
     )
 
 

@@ -46,8 +46,9 @@ DEFAULT_ORGANISATION: Final = "TEST0001"
 """The UKPRN recorded in the audit history when ``--organisation`` is not given (an LRS
 test organisation id, so it is never mistaken for a real provider) [ours]."""
 
-_CHUNK: Final = 500
-"""Rows imported per transaction."""
+_CHUNK: Final = 2_000
+"""Rows imported per transaction (learners with a ULN written together, see
+:meth:`LearnerRegister.load_many`)."""
 
 _register_option = click.option(
     "--register",
@@ -132,20 +133,33 @@ def import_(file: Path, url: str, organisation: str, force: bool, quiet: bool) -
     """
     counts: Counter[str] = Counter()
     rejected = 0
-    rows = list(_rows(file))
     show = not quiet and sys.stderr.isatty()
     with _open(url) as register:
-        bar: Any = click.progressbar(length=len(rows), label="importing", file=sys.stderr)
+        length = _count_lines(file) if show else 0
+        bar: Any = click.progressbar(length=length, label="importing", file=sys.stderr)
         with bar if show else _NoBar():
-            for start in range(0, len(rows), _CHUNK):
-                chunk = rows[start : start + _CHUNK]
+            for chunk in _chunks(_rows(file), _CHUNK):
+                lines: list[int] = []
+                learners: list[Learner] = []
+                problems: list[tuple[int, UlnError]] = []
+                for line, row in chunk:
+                    try:
+                        learners.append(Learner.from_raw(row, line=line))
+                        lines.append(line)
+                    except UlnError as exc:
+                        problems.append((line, exc))
                 with register.transaction():
-                    for line, row in chunk:
-                        code = _import_row(register, line, row, organisation, force)
-                        if code is None:
-                            rejected += 1
-                        else:
-                            counts[code] += 1
+                    outcomes = list(
+                        register.load_many(learners, organisation=organisation, force=force)
+                    )
+                for line, outcome in zip(lines, outcomes, strict=True):
+                    if isinstance(outcome, UlnError):
+                        problems.append((line, outcome))
+                    else:
+                        counts[outcome.code] += 1
+                for line, problem_error in sorted(problems, key=lambda problem: problem[0]):
+                    _report(line, problem_error)
+                rejected += len(problems)
                 if show:
                     bar.update(len(chunk))
         total = register.count()
@@ -167,26 +181,36 @@ class _NoBar:
         return None
 
 
-def _import_row(
-    register: LearnerRegister, line: int, row: dict[str, str], organisation: str, force: bool
-) -> str | None:
-    try:
-        learner = Learner.from_raw(row, line=line)
-        if force and learner.uln is None:
-            result = register.register_learner(learner, organisation=organisation, force=True)
-        else:
-            result = register.load(learner, organisation=organisation)
-    except InvalidRecord as exc:
+def _count_lines(path: Path) -> int:
+    """The number of lines after the heading (the rows, for the progress bar)."""
+    with path.open("rb") as handle:
+        return max(
+            0, sum(block.count(b"\n") for block in iter(lambda: handle.read(1 << 20), b"")) - 1
+        )
+
+
+def _chunks(
+    rows: Iterator[tuple[int, dict[str, str]]], size: int
+) -> Iterator[list[tuple[int, dict[str, str]]]]:
+    chunk: list[tuple[int, dict[str, str]]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _report(line: int, exc: UlnError) -> None:
+    """A row's problem by line and field, never its values."""
+    if isinstance(exc, InvalidRecord):
         for problem in exc.problems:
             click.echo(f"line {line}: {problem.field}: {problem.rule}", err=True)
-        return None
-    except DuplicateLearner as exc:
+    elif isinstance(exc, DuplicateLearner):
         click.echo(f"line {line}: ULN: {exc}", err=True)
-        return None
-    except UlnError as exc:
+    else:
         click.echo(f"line {line}: {exc}", err=True)
-        return None
-    return result.code
 
 
 def _describe(learner: Learner) -> str:

@@ -405,6 +405,13 @@ class CandidateIndex:
         :func:`~uln.matching.clusters` joins into one cluster.
         """
         records, ids = self._records, self._ids
+        for slot, others in self._pair_slots():
+            out = [(ids[other], records[other]) for other in others]
+            yield ids[slot], records[slot], out  # type: ignore[misc]  # live slots only
+
+    def _pair_slots(self) -> Iterator[tuple[int, list[int]]]:
+        """:meth:`pairs` by slot: each record's slot with its candidates' slots."""
+        records = self._records
         # what each record's search found after it, sorted, in compact arrays (a few
         # hundred bytes a record): the later records look themselves up there
         found_after: dict[int, array[int]] = {}
@@ -423,9 +430,9 @@ class CandidateIndex:
                 at = bisect_left(after, slot)
                 if at < len(after) and after[at] == slot:
                     continue
-                out.append((ids[other], records[other]))
-            out += [(ids[other], records[other]) for other in later]
-            yield ids[slot], record, out  # type: ignore[misc]  # blocks hold live slots only
+                out.append(other)
+            out += later
+            yield slot, out
 
     def pair_completeness(
         self, true_pairs: Iterable[tuple[Hashable, Hashable]]

@@ -21,7 +21,7 @@ True
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Final
@@ -49,7 +49,7 @@ from uln.matching.normalise import DateInfo, MatchRecord, match_record
 from uln.matching.results import Comparison, FieldComparison, Link, Match, Outcome, SearchResult
 
 if TYPE_CHECKING:
-    from uln.matching.index import CandidateSource
+    from uln.matching.index import CandidateIndex, CandidateSource
 
 __all__ = [
     "HOUSEHOLD_RULE",
@@ -758,6 +758,7 @@ class Matcher:
         *,
         threshold: float | None = None,
         progress: Callable[[int], object] | None = None,
+        jobs: int = 1,
     ) -> Iterator[Link]:
         """Score the pairs within one set of records that blocking brings together.
 
@@ -780,6 +781,12 @@ class Matcher:
         As in :meth:`iter_link`, the garbage collector is never left paused across a
         yield.
 
+        ``jobs`` above 1 scores the pairs in that many worker processes (forked, where
+        the platform can fork, for sets of more than a few thousand records): the
+        links are the same, in the same order, as with one; the candidate pairs are
+        still found in this process, in order, and the workers score them a slice at a
+        time. Abandoning the generator stops the workers.
+
         >>> rows = {1: {"given_name": "Jo", "family_name": "Bloggs", "postcode": "CV4 9EE",
         ...             "date_of_birth": "2001-02-03"},
         ...         2: {"given_name": "Joanne", "family_name": "Bloggs", "postcode": "CV49EE",
@@ -789,13 +796,16 @@ class Matcher:
         [(1, 2)]
         """
         _check_records("records", records)
-        return self._iter_dedupe(records, self._floor(threshold), progress)
+        if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+            raise ArgumentTypeError("jobs", "a whole number of processes, 1 or more", jobs)
+        return self._iter_dedupe(records, self._floor(threshold), progress, jobs)
 
     def _iter_dedupe(
         self,
         records: Mapping[Any, Any],
         floor: float,
         progress: Callable[[int], object] | None,
+        jobs: int = 1,
     ) -> Iterator[Link]:
         from operator import attrgetter
 
@@ -815,6 +825,9 @@ class Matcher:
             # not repeat stands for itself, by its id, a positive number)
             shared = {r: -1 - c for r, c in class_of.items() if sizes[c] > 1}
             del classes, sizes, class_of
+        if jobs > 1 and len(index) >= _PARALLEL_MIN and _can_fork():
+            yield from self._dedupe_in_processes(index, shared, floor, progress, jobs)
+            return
         memo: dict[tuple[int, int], float] = {}  # bounded: cleared when full
         weigh, make_link = self._weigh, self._link
         pairs = index.pairs()
@@ -847,6 +860,66 @@ class Matcher:
             if not batch and done >= len(index):
                 return
             yield from batch
+
+    def _dedupe_in_processes(
+        self,
+        index: CandidateIndex,
+        shared: dict[MatchRecord, int],
+        floor: float,
+        progress: Callable[[int], object] | None,
+        jobs: int,
+    ) -> Iterator[Link]:
+        """The pair loop of :meth:`iter_dedupe` over ``jobs`` forked workers.
+
+        This process finds each record's candidates (:meth:`CandidateIndex._pair_slots`,
+        in slot order, as the serial loop does) and hands them out ``_SLICE`` records at
+        a time; a worker weighs a slice exactly as the serial loop would (same memo of
+        repeated records, same sort) and sends back the slots and weights kept. Slices
+        are taken back in the order they were handed out, with at most a few per worker
+        in flight, so the links come out in the serial order and memory stays bounded.
+        """
+        import gc
+        import multiprocessing
+
+        from uln.matching.index import _collector_paused
+
+        ids = index._ids
+        by_slot = {slot: shared[record] for slot, _, record in index.slots() if record in shared}
+        _WORKER_STATE[:] = [self, index._records, by_slot, index.frequencies, floor]
+        gc.collect()
+        gc.freeze()  # the index stays in pages shared with the workers (no collector writes)
+        try:
+            pool = multiprocessing.get_context("fork").Pool(jobs)
+        finally:
+            gc.unfreeze()
+            _WORKER_STATE.clear()
+        make_link = self._link
+        pending: deque[Any] = deque()
+        done = 0
+        try:
+            slices = _slices(index._pair_slots(), _SLICE)
+            while True:
+                with _collector_paused():
+                    while len(pending) < 3 * jobs:
+                        chunk = next(slices, None)
+                        if chunk is None:
+                            break
+                        pending.append(pool.apply_async(_weigh_slice, (chunk,)))
+                if not pending:
+                    break
+                scored = pending.popleft().get()
+                batch = [
+                    make_link(ids[slot], ids[other], weight)
+                    for slot, found in scored
+                    for weight, other in found
+                ]
+                done += len(scored)
+                if progress is not None:
+                    progress(done)
+                yield from batch
+        finally:
+            pool.terminate()
+            pool.join()
 
     def _floor(self, threshold: float | None) -> float:
         return _weight_of(self.config.possible_threshold if threshold is None else threshold)
@@ -937,6 +1010,61 @@ def _previous(a: MatchRecord, b: MatchRecord) -> bool:
 
 
 _BATCH: Final = 1_000  # records scored between two hand-outs of links
+_SLICE: Final = 2_000  # records a worker process scores at a time (iter_dedupe jobs > 1)
+_PARALLEL_MIN: Final = 5_000  # fewer records are scored in this process whatever jobs says
+
+_WORKER_STATE: list[Any] = []
+"""What forked workers score with: the matcher, the index's records by slot, the slots
+of repeated records (their class), the term frequencies and the floor (set just before
+the fork, so the workers inherit it; cleared in this process right after)."""
+
+_WORKER_MEMO: dict[tuple[int, int], float] = {}
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _slices(
+    pairs: Iterator[tuple[int, list[int]]], size: int
+) -> Iterator[list[tuple[int, list[int]]]]:
+    while chunk := list(islice(pairs, size)):
+        yield chunk
+
+
+def _weigh_slice(
+    chunk: list[tuple[int, list[int]]],
+) -> list[tuple[int, list[tuple[float, int]]]]:
+    """In a worker: each record's candidates weighed, those at or above the floor kept,
+    best first (the serial loop of :meth:`Matcher.iter_dedupe`, by slot)."""
+    matcher, records, shared, tf, floor = _WORKER_STATE
+    memo = _WORKER_MEMO
+    weigh = matcher._weigh
+    out = []
+    for slot, others in chunk:
+        record = records[slot]
+        many = shared.get(slot)
+        mine = slot if many is None else many
+        found = []
+        for other in others:
+            candidate = records[other]
+            theirs = shared.get(other)
+            if many is not None or theirs is not None:
+                pair = (mine, other if theirs is None else theirs)
+                weight = memo.get(pair)
+                if weight is None:
+                    if len(memo) >= _CACHE_SIZE:
+                        memo.clear()
+                    weight = memo[pair] = weigh(record, candidate, tf)
+            else:
+                weight = weigh(record, candidate, tf)
+            if weight >= floor:
+                found.append((weight, other))
+        found.sort(key=_by_weight)
+        out.append((slot, found))
+    return out
 
 
 def _by_weight(item: tuple[float, Hashable]) -> float:

@@ -62,6 +62,7 @@ from uln.errors import (
     NotFound,
     Problem,
     RegisterError,
+    UlnError,
     ValidationError,
 )
 from uln.identifiers import ukprn
@@ -362,6 +363,156 @@ class LearnerRegister:
             store.add(new, keys=self._keys(new), identity=identity)
             self._audit(org, "load", uln, 1, _set_fields(new))
         return Result("WSRC0005", uln, (new,), version=1)
+
+    def load_many(
+        self,
+        records: Iterable[Learner | Mapping[str, Any]],
+        *,
+        organisation: str,
+        force: bool = False,
+        batch_size: int = 1_000,
+    ) -> Iterator[Result | UlnError]:
+        """:meth:`load` each record in turn, writing learners with a ULN in batches.
+
+        The outcome of each record, in order: its :class:`Result`, or the error
+        :meth:`load` would have raised for it (:class:`~uln.errors.InvalidRecord`,
+        :class:`~uln.errors.DuplicateLearner` ...), so that a caller reports each bad
+        record and the rest are stored. The outcomes are those of calling :meth:`load`
+        record by record: a run of learners with a ULN is written with the backend's
+        ``add_many`` (one multi-row insert per table, not a few statements per learner)
+        and, should one of them clash with a stored learner or another of the run, that
+        run is loaded again one by one. Learners without a ULN are registered in place
+        (with ``force``, a new ULN even when similar learners exist).
+
+        >>> import uln.register
+        >>> register = uln.register.open("memory://")
+        >>> rows = [{"ULN": "2951053710", "GivenName": "Huw", "FamilyName": "Pugh",
+        ...          "DateOfBirth": "2005-06-07", "Gender": "1", "LastKnownPostCode": "LL57 2DG"},
+        ...         {"ULN": "2951053710", "GivenName": "Nia", "FamilyName": "Rees",
+        ...          "DateOfBirth": "2005-01-02", "Gender": "2", "LastKnownPostCode": "LL57 2DG"}]
+        >>> outcomes = register.load_many(rows, organisation="10012345")
+        >>> print(*(getattr(x, "code", type(x).__name__) for x in outcomes))
+        WSRC0005 DuplicateLearner
+
+        Raises:
+            ValidationError: ``organisation`` is not a UKPRN.
+        """
+        org = self._organisation(organisation)
+        chunk: list[Learner | Mapping[str, Any]] = []
+        for record in records:
+            chunk.append(record)
+            if len(chunk) >= batch_size:
+                yield from self._load_chunk(chunk, org, force)
+                chunk = []
+        if chunk:
+            yield from self._load_chunk(chunk, org, force)
+
+    def _load_chunk(
+        self, chunk: list[Learner | Mapping[str, Any]], org: str, force: bool
+    ) -> list[Result | UlnError]:
+        out: list[Result | UlnError | None] = [None] * len(chunk)
+        run: list[tuple[int, Learner]] = []
+        for i, record in enumerate(chunk):
+            try:
+                learner = self._learner(record, keep_uln=True)
+            except UlnError as error:
+                out[i] = error
+                continue
+            if learner.uln is None:  # searched for, in order with the runs around it
+                self._load_run(run, out, org)
+                run = []
+                out[i] = self._outcome(
+                    lambda learner=learner: self.register_learner(  # type: ignore[misc]
+                        learner, organisation=org, force=force
+                    )
+                )
+            elif not learner.demographics.is_complete:
+                out[i] = Result("WSRC0015", learner.uln)
+            else:
+                run.append((i, learner))
+        self._load_run(run, out, org)
+        return [x for x in out if x is not None]
+
+    @staticmethod
+    def _outcome(call: Callable[[], Result]) -> Result | UlnError:
+        try:
+            return call()
+        except UlnError as error:
+            return error
+
+    def _load_run(
+        self, run: list[tuple[int, Learner]], out: list[Result | UlnError | None], org: str
+    ) -> None:
+        """Store learners with a ULN together, or one by one when any of them clashes."""
+        if not run:
+            return
+        learners = [learner for _, learner in run]
+        identities = [self._identity(learner.demographics) for learner in learners]
+        ulns = [str(learner.uln) for learner in learners]
+        if len(set(ulns)) == len(ulns) and len(set(identities)) == len(identities):
+            try:
+                results = self._store_together(learners, ulns, identities, org)
+            except DuplicateLearner:  # rolled back: load them one by one for the outcomes
+                pass
+            else:
+                for (i, _), result in zip(run, results, strict=True):
+                    out[i] = result
+                return
+        for i, learner in run:
+            out[i] = self._outcome(lambda learner=learner: self.load(learner, organisation=org))  # type: ignore[misc]
+
+    def _store_together(
+        self, learners: list[Learner], ulns: list[str], identities: list[str], org: str
+    ) -> list[Result]:
+        store = self._store
+        now = self._clock()
+        news = [
+            attrs.evolve(
+                learner,
+                version=1,
+                created=learner.created or now,
+                updated=now,
+                master_uln=None,
+                linked_ulns=(),
+            )
+            for learner in learners
+        ]
+        reserve_many = getattr(store, "reserve_ulns", None)  # a bulk form, when it has one
+        if reserve_many is not None:
+            reserve_many(ulns)
+        else:
+            for uln in ulns:
+                store.reserve_uln(uln)
+        with store.transaction():
+            store.add_many(
+                (
+                    (new, self._keys(new), identity)
+                    for new, identity in zip(news, identities, strict=True)
+                ),
+                batch_size=len(news),
+            )
+            at = self._clock()
+            events = [
+                AuditEvent(
+                    at=at,
+                    organisation=org,
+                    action="load",
+                    uln=uln,
+                    version=1,
+                    fields=_set_fields(new),
+                    detail="",
+                )
+                for uln, new in zip(ulns, news, strict=True)
+            ]
+            record_many = getattr(store, "record_many", None)
+            if record_many is not None:
+                record_many(events)
+            else:
+                for event in events:
+                    store.record(event)
+        return [
+            Result("WSRC0005", uln, (new,), version=1) for uln, new in zip(ulns, news, strict=True)
+        ]
 
     # -- find --------------------------------------------------------------------------
 
