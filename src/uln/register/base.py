@@ -73,6 +73,8 @@ class ExceptionKind(enum.Enum):
     """Similar learners exist (WSRC0003; batch RC007)."""
     TOO_MANY = "too_many"
     """Too many similar learners (WSRC0002; batch RC008)."""
+    MISMATCH = "uln_mismatch"
+    """A batch row's ULN does not match its details (WSVRC005; batch RC009)."""
 
 
 class ExceptionStatus(enum.Enum):
