@@ -3,14 +3,17 @@
     python examples/make_run_example.py [FOLDER]
 
 Writes, from a fixed seed (the same bytes every run), the 2A registration batch a
-further-education college in Swansea might send in its second week of term: 60 rows,
-56 made-up learners aged 16 to 18 who have no ULN yet, and the things a real batch
+further-education college in Swansea might send in its second week of term: 61 rows,
+57 made-up learners aged 16 to 18 who have no ULN yet, and the things a real batch
 holds:
 
 * two learners enrolled a second time for another course, under a new MIS identifier,
   one with a typo in the family name and one with a new postcode (the register finds
   the first entry: the learner is not registered twice);
 * one learner entered twice with exactly the same details (the same learner again);
+* twins: the same family name, date of birth and postcode, another given name (the
+  register cannot tell them from one learner with a changed name: a possible match,
+  ``RC007``, for a person to resolve with ``uln batch resolve ID --new``);
 * a date of birth typed day first (``RC011``, rejected) and an empty family name
   (``RC006``, insufficient data).
 
@@ -123,7 +126,10 @@ def rows(rng: random.Random) -> list[dict[str, str]]:
     typo["FamilyName"] = _typo(typo["FamilyName"], rng)
     moved = dict(out[21], MISIdentifier=f"ENR24{again + 1:04d}", LastKnownPostCode="SA1 8PP")
     same = dict(out[33], MISIdentifier=f"ENR24{again + 2:04d}")
-    out += [typo, moved, same]
+    twin = dict(out[3], MISIdentifier=f"ENR24{again + 4:04d}", EmailAddress="")
+    names = MALE if twin["Gender"] == "1" else FEMALE
+    twin["GivenName"] = rng.choice([n for n in names if n[0] != twin["GivenName"][0]])
+    out += [typo, moved, same, twin]
     day_first = out[12]
     y, m, d = day_first["DateOfBirth"].split("-")
     day_first["DateOfBirth"] = f"{d}/{m}/{y}"
