@@ -496,6 +496,9 @@ class SqlRegister(Register):
                     self._alloc = sa.create_engine(
                         f"sqlite:///{sqlite_path}-ulns", connect_args={"timeout": 30}
                     )
+                    # WAL: a reservation commits without waiting for the disk (it still
+                    # survives the process dying), as the register's own file does
+                    _sqlite_events(self._alloc, wal=True)
             if upgrade:
                 upgrade_schema(self._engine)
             if self._alloc is not self._engine:

@@ -69,6 +69,7 @@ from uln.register.base import (
     Register,
 )
 from uln.register.service import LearnerRegister, learner_identity
+from uln.testing._contract_batch import BatchContract
 from uln.testing.strategies import invalid_ulns
 
 __all__ = [
@@ -137,7 +138,7 @@ _ODD_TEXT: Final = (
 _ULNS: Final = ("1000000043", "1026893096", "1174112637", "3344556680", "4444599390")
 
 
-class RegisterContract:
+class RegisterContract(BatchContract):
     """The contract every register backend keeps. Subclass it and supply ``store``.
 
     ``store`` is a pytest fixture giving a fresh, empty :class:`~uln.register.Register`
