@@ -205,7 +205,7 @@ class BatchContract:
             with pytest.raises(RegisterError):
                 run(data, register, chunk_size=2)
         finally:
-            del store.record_batch_entry  # type: ignore[method-assign]
+            del store.record_batch_entry
         assert register.count() == 4  # two chunks committed, the third undone
         stored = store.get_batch(_key(data))
         assert stored is not None
