@@ -627,7 +627,7 @@ def write_output(
             f"{len(rows)} entries are more than the {layout.max_learners} an output file "
             "holds (one per learner of its request)"
         )
-    name = output_file_name(str(request))
+    name = output_file_name(str(request))[:-3] + fmt  # the format written names the file
     header: dict[str, str] = {
         "FileVersion": version,
         "FileName": str(request),
@@ -693,7 +693,7 @@ def write_verify_output(
     request = parse_file_name(result.file_name)
     fmt = _format_of(path, format or request.format)
     layout = v.VERIFY_OUTPUT
-    name = output_file_name(str(request))
+    name = output_file_name(str(request))[:-3] + fmt  # the format written names the file
     destination = _output_destination(path, name)
     data = _emit(fmt, layout, v.header(result), layout.header, v.rows(result))
     _store([(destination, data)], overwrite=overwrite)
@@ -704,7 +704,8 @@ def read_verify_output(source: Source) -> VerifyResult:
     """Read a verify output file written by :func:`write_verify_output`.
 
     The rows come back as :class:`~uln.batch.VerifyLearnerResult` (each echoed row in
-    its ``entry.values``), equal to those written.
+    its ``entry.values``) with the codes, ULNs and flags written; ``line`` is the row's
+    line in the output file (in CSV, that of the request when it had no blank lines).
 
     Raises:
         BatchError: not a verify output file, a row or code that cannot be read, or
