@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import io
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -192,11 +192,21 @@ def _codes(counts: Mapping[str, int]) -> None:
         click.echo(f"  {code:<8}  {counts[code]:>6}  {describe(code)}")
 
 
-def _interrupted(name: str) -> SystemExit:
+def _interrupted(name: str, why: str = "stopped") -> SystemExit:
     return _stop(
-        f"{name}: stopped; every learner done so far is kept in the register: run the "
+        f"{name}: {why}; every learner done so far is kept in the register: run the "
         "same command again to finish the rest"
     )
+
+
+def _read(reader: Callable[[Path], Any], file: Path, refusal: str) -> Any:
+    """The batch read by ``reader``; a file that cannot be read is refused."""
+    try:
+        return reader(file)
+    except BatchError as exc:
+        raise _stop(f"{file.name}: {refusal}: {exc}") from None
+    except OSError as exc:
+        raise _stop(f"{file.name}: {refusal}: cannot be read ({exc.strerror})") from None
 
 
 @click.command("run")
@@ -230,10 +240,7 @@ def run(file: Path, url: str, output: Path | None, force: bool, quiet: bool) -> 
 
     name = file.name
     target = output_path(file, output)
-    try:
-        batch = batch_api.read(file)
-    except BatchError as exc:
-        raise _stop(f"{name}: refused, nothing registered: {exc}") from None
+    batch = _read(batch_api.read, file, "refused, nothing registered")
     with _open(url) as register, _progress("processing", quiet) as bar:
         try:
             result = batch_api.process(batch, register, progress=bar)
@@ -245,7 +252,7 @@ def run(file: Path, url: str, output: Path | None, force: bool, quiet: bool) -> 
             raise _interrupted(name) from None
         except UlnError as exc:
             bar.close()
-            raise _stop(f"{name}: the register failed: {exc}") from None
+            raise _interrupted(name, f"the register failed ({exc})") from None
     data = io.BytesIO()
     batch_api.write_output(result, data)
     done = _write(target, data.getvalue(), force)
@@ -305,10 +312,7 @@ def verify(file: Path, url: str, output: Path | None, force: bool, quiet: bool) 
 
     name = file.name
     target = output_path(file, output)
-    try:
-        batch = batch_api.read_verify(file)
-    except BatchError as exc:
-        raise _stop(f"{name}: refused: {exc}") from None
+    batch = _read(batch_api.read_verify, file, "refused")
     with _open(url) as register, _progress("verifying", quiet) as bar:
         try:
             result = batch_api.process_verify(batch, register, progress=bar)
