@@ -538,14 +538,16 @@ def _run(
             with store.transaction():
                 store.start_batch(run)  # holds the run's row: one process at a time
                 recorded = {e.index for e in store.batch_entries(key)}
+                outcomes = []
                 for index in chunk:
                     if index in recorded:
                         continue
-                    entry = learners[index]
-                    outcome = _entry_outcome(runner, entry)
-                    store.record_batch_entry(
-                        key, BatchEntry(index, outcome.code, outcome.uln, outcome.exception_id)
+                    outcome = _entry_outcome(runner, learners[index])
+                    outcomes.append(
+                        BatchEntry(index, outcome.code, outcome.uln, outcome.exception_id)
                     )
+                # in the transaction of what the learners changed: all kept, or none
+                store.record_batch_entries(key, outcomes)
                 done = recorded | set(chunk)
             if progress is not None:
                 progress(len(done), total)

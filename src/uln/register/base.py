@@ -357,6 +357,20 @@ class Register(abc.ABC):
                 (so a learner can never be processed twice).
         """
 
+    def record_batch_entries(self, key: str, entries: Sequence[BatchEntry]) -> None:
+        """Record the outcomes of several learners of a batch at once (all or none).
+
+        As :meth:`record_batch_entry` for each; this default records them one by one
+        in a transaction, a backend may write them in one statement (the SQL register
+        does).
+
+        Raises:
+            DuplicateLearner: one of them is already recorded for the batch.
+        """
+        with self.transaction():
+            for entry in entries:
+                self.record_batch_entry(key, entry)
+
     @abc.abstractmethod
     def batch_entries(self, key: str) -> list[BatchEntry]:
         """The outcomes recorded for a batch, by index."""

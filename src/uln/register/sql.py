@@ -1098,6 +1098,32 @@ class SqlRegister(Register):
                         f"batch entry {entry.index} is already recorded for this batch"
                     ) from None
 
+    def record_batch_entries(self, key: str, entries: Sequence[BatchEntry]) -> None:
+        """Record several learners' outcomes in one multi-row insert (all or none)."""
+        if not entries:
+            return
+        with self._unit("recording batch entries") as connection:
+            runs = t.batch_runs
+            if connection.execute(sa.select(runs.c.key).where(runs.c.key == key)).first() is None:
+                raise NotFound(f"batch run {key}")
+            rows = [
+                {
+                    "batch_key": key,
+                    "idx": entry.index,
+                    "code": entry.code,
+                    "uln": entry.uln,
+                    "exception_id": entry.exception_id,
+                }
+                for entry in entries
+            ]
+            with self._guarded(connection, "recording batch entries"):
+                try:
+                    connection.execute(t.batch_entries.insert(), rows)
+                except exc.IntegrityError:
+                    raise DuplicateLearner(
+                        "a batch entry is already recorded for this batch"
+                    ) from None
+
     def batch_entries(self, key: str) -> list[BatchEntry]:
         table = t.batch_entries
         with self._unit("reading batch entries", read=True) as connection:

@@ -190,22 +190,22 @@ class BatchContract:
     ) -> None:
         store = register.store
         data = batch_bytes(distinct_people(7))
-        real = store.record_batch_entry
+        real = store.add
         calls = 0
 
-        def failing(key: str, entry: Any) -> None:
+        def failing(*args: Any, **kwargs: Any) -> None:
             nonlocal calls
             calls += 1
-            if calls == 5:  # the first learner of the third chunk
+            if calls == 6:  # the second learner of the third chunk
                 raise RegisterError("the disk is full")
-            real(key, entry)
+            real(*args, **kwargs)
 
-        store.record_batch_entry = failing  # type: ignore[method-assign]
+        store.add = failing  # type: ignore[method-assign]
         try:
             with pytest.raises(RegisterError):
                 run(data, register, chunk_size=2)
         finally:
-            del store.record_batch_entry
+            del store.add
         assert register.count() == 4  # two chunks committed, the third undone
         stored = store.get_batch(_key(data))
         assert stored is not None
