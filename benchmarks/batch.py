@@ -43,6 +43,7 @@ import uln.register
 from register import _empty, _items, people  # the register benchmark's learners
 from uln import Demographics, Learner
 from uln.batch import read, write_request
+from uln.register.memory import MemoryRegister
 from uln.register.service import LearnerRegister
 from uln.testing.perturb import NotApplicable, perturb
 
@@ -92,12 +93,18 @@ def fill(
     """Store ``n`` learners through the backend's bulk path; the seconds taken and the
     learners at the ``wanted`` positions."""
     kept: list[tuple[str, Demographics]] = []
+    store = register.store
+    # The SQL bulk path reserves the ULNs it stores; the memory one does not (yet), and
+    # the register could then issue a stored ULN again: reserve them here.
+    reserve = isinstance(store, MemoryRegister)
 
     def items() -> Iterator[tuple[Learner, list[str], str]]:
         for i, item in enumerate(_items(n)):
+            learner = item[0]
+            assert learner.uln is not None
+            if reserve:
+                store.reserve_uln(learner.uln)
             if i in wanted:
-                learner = item[0]
-                assert learner.uln is not None
                 kept.append((learner.uln, learner.demographics))
             yield item
 
