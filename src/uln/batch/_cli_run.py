@@ -225,10 +225,11 @@ def run(file: Path, url: str, output: Path | None, force: bool, quiet: bool) -> 
     """Run a registration batch FILE against the register and write its output file.
 
     Each learner is found (RC001, RC003, RC004), registered with a new ULN (RC002)
-    or, with a supplied ULN, verified (RC005); a learner a person must look at gets
-    an exception (RC007 possible matches, RC008 too many, RC009 the ULN does not
-    match, RC010 the ULN is unknown) and a bad row its format code (RC006, RC011 ..
-    RC013). Prints the counters and where the output file went.
+    or, with a supplied ULN, verified (RC005). A learner a person must look at waits
+    as an exception (RC007 possible matches, RC008 too many, RC009 the ULN does not
+    match: see uln batch exceptions); an unknown ULN (RC010) and a bad row (RC006,
+    RC011 .. RC013) are sent back to be corrected. Prints the counters and where the
+    output file went.
 
     Safe to run again: a batch already processed gives its stored result (with any
     exceptions resolved since) and registers nobody twice; a run that was stopped
