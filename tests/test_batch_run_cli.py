@@ -258,8 +258,7 @@ def test_exceptions_lists_ids_lines_and_candidates_without_names(
     listed = _invoke("exceptions", url=url)
     assert listed.exit_code == 0, listed.output
     (row,) = _exception_lines(listed.output)
-    assert row[:4] == ["1", EXAMPLE.name, "line", "64"]
-    assert row[4] == "possible"
+    assert row[:7] == ["1", EXAMPLE.name, "line", "64", "MIS", "ENR240061", "possible"]
     candidate = row[-1]
     assert re.fullmatch(r"[0-9]{10}", candidate)
     printed = set(re.findall(r"[^\W\d_]+", listed.output))

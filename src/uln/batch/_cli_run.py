@@ -398,9 +398,9 @@ def exceptions(url: str, batch: str | None, show_all: bool, show_details: bool) 
     """List the learners of batches that wait for a person, oldest first.
 
     One line each: the exception's id (for uln batch resolve), the batch file and
-    line, the kind (possible matches, too many matches, ULN mismatch) and the ULNs
-    of the similar learners (uln register show ULN shows one). No learner's details
-    are printed unless --show-details.
+    line, the learner's MIS identifier, the kind (possible matches, too many
+    matches, ULN mismatch) and the ULNs of the similar learners (uln register show
+    ULN shows one). No learner's details are printed unless --show-details.
     """
     import uln.batch as batch_api
     from uln.register import ExceptionStatus
@@ -427,7 +427,11 @@ def exceptions(url: str, batch: str | None, show_all: bool, show_details: bool) 
         status = f"  {item.status.value}" if show_all else ""
         where_from = names.get(item.batch or "", "-")
         line = f"line {item.line}" if item.line is not None else "-"
-        _say(f"{item.id:>6}  {where_from}  {line}  {kind}  candidates: {candidates}{status}")
+        mis = item.learner.mis_identifier or "-"
+        _say(
+            f"{item.id:>6}  {where_from}  {line}  MIS {mis}  {kind}  "
+            f"candidates: {candidates}{status}"
+        )
         if show_details:
             _say(f"        {_details(item.learner)}")
     click.echo(f"{len(items)} exception{'s' if len(items) != 1 else ''}")
