@@ -581,9 +581,7 @@ def _result(
 ) -> BatchResult:
     """The result as stored: each learner's entry, with the resolutions since applied."""
     stored = {e.index: e for e in store.batch_entries(run.key)}
-    items: dict[int, ExceptionItem] = {}
-    if any(e.exception_id is not None for e in stored.values()):
-        items = {item.id: item for item in store.exceptions(status=None) if item.batch == run.key}
+    items = _exception_items(store, run.key, [e.exception_id for e in stored.values()])
     results = []
     for index, entry in enumerate(learners):
         found = stored.get(index)
@@ -603,6 +601,24 @@ def _result(
         run.finished,
         tuple(results),
     )
+
+
+_POINT_READS: Final = 500
+"""Up to this many exceptions a batch's are read one by one, beyond it in one scan."""
+
+
+def _exception_items(
+    store: Register, key: str, ids: Iterable[int | None]
+) -> dict[int, ExceptionItem]:
+    """The exceptions a batch opened (those replacing a withdrawn one included)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    if len(wanted) <= _POINT_READS:
+        items = {i: item for i in sorted(wanted) if (item := store.get_exception(i)) is not None}
+        if all(item.status is not ExceptionStatus.WITHDRAWN for item in items.values()):
+            return items
+    return {item.id: item for item in store.exceptions(status=None) if item.batch == key}
 
 
 def _resolved(
