@@ -29,7 +29,7 @@ from uln.batch import (
     write_output,
     write_verify_output,
 )
-from uln.batch._process import newer_details
+from uln.batch._runner import newer_details
 from uln.demographics.postcodes import Postcode
 from uln.errors import BatchError, IntegrityError, InvalidRecord, NotFound, RegisterError
 from uln.learner import Demographics, Learner

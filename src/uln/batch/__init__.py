@@ -43,8 +43,9 @@ import datetime as _dt
 
 from uln.batch import codes, spec
 from uln.batch._model import Batch, Entry, Header, OutputBatch, OutputHeader
-from uln.batch._process import batch_key, exceptions, process, process_verify, resolve
+from uln.batch._process import batch_key, process
 from uln.batch._read import BatchReader
+from uln.batch._resolve import exceptions, resolve
 from uln.batch._result import (
     VERIFY_COUNTERS,
     BatchResult,
@@ -54,6 +55,7 @@ from uln.batch._result import (
     VerifyResult,
 )
 from uln.batch._source import Source
+from uln.batch._verify import process_verify
 from uln.batch._write import (
     Target,
     read_verify_output,

@@ -1,55 +1,12 @@
-"""Running a batch against a register: find or register each learner, once.
+"""Running a registration batch against a register: each learner found or registered, once.
 
-A registration batch is processed in chunks: each chunk is one transaction of the
-register holding every learner's registration (or update, or exception) together with
-the row that records the learner as done (:meth:`uln.register.Register.record_batch_entry`).
-A process killed half way loses at most the chunk it was in, which a rerun redoes; a
+A batch is processed in chunks: each chunk is one transaction of the register holding
+every learner's registration (or update, or exception) together with the rows that
+record the learners as done (:meth:`uln.register.Register.record_batch_entries`). A
+process killed half way loses at most the chunk it was in, which a rerun redoes; a
 learner recorded as done is never processed again. The batch is known by a digest of
 its UKPRN, file name and content (:func:`batch_key`), so the same file sent twice gives
 the stored result and registers nobody twice.
-
-The return codes [ours where the LRS publishes no rule]:
-
-======================================  ======  ===========================================
-outcome                                 code    how
-======================================  ======  ===========================================
-found (same details, or one clear       RC001   ``register_learner`` gave WSRC0021 or
-match)                                          WSRC0004
-new learner                             RC002   ``register_learner`` gave WSRC0005
-found and updated                       RC003   found (RC001) or verified (RC005), and the
-                                                update rule below changed the record
-linked learner found                    RC004   the ULN (supplied, or of the same details)
-                                                is linked: the master's ULN is returned
-supplied ULN verified                   RC005   ``verify_learner`` gave WSVRC001 / WSVRC003
-insufficient data                       RC006   a mandatory field missing (the reader)
-possible matches                        RC007   WSRC0003: an exception is opened
-too many matches                        RC008   WSRC0002: an exception is opened
-ULN does not match the details          RC009   WSVRC005: an exception is opened
-supplied ULN not found                  RC010   WSVRC006 (no exception: the MIS corrects
-                                                the ULN)
-bad format / UCI or UPN / age           RC011   the reader's code is kept
-                                        RC012
-                                        RC013
-======================================  ======  ===========================================
-
-The update rule of RC003 [ours]: a found learner takes from the batch only details
-that move, never the names, date of birth or gender (a person changes those with
-:meth:`~uln.register.LearnerRegister.update_learner`):
-
-==========================  ==============================================================
-supplied detail             taken when
-==========================  ==============================================================
-LastKnownPostCode           it differs from the register's, unless both carry a
-                            DateOfAddressCapture and the supplied one is older. The
-                            address lines, town, county and date of capture are then
-                            replaced together (an empty one is cleared).
-address lines, town,        the postcode is the same, the value is given and differs,
-county, DateOfAddressCapture  under the same date-of-capture condition
-EmailAddress                given and different
-==========================  ==============================================================
-
-An update the register refuses (another learner already has the new details) leaves
-the learner found, RC001.
 """
 
 from __future__ import annotations
@@ -65,47 +22,17 @@ import attrs
 
 from uln.batch._model import Batch, Entry, Header
 from uln.batch._read import BatchReader
-from uln.batch._result import (
-    BatchResult,
-    LearnerResult,
-    Resolution,
-    VerifyLearnerResult,
-    VerifyResult,
-)
+from uln.batch._result import BatchResult, LearnerResult
+from uln.batch._runner import KIND_CODE, Clock, Outcome, Runner, clock_of
 from uln.batch._source import Source
 from uln.batch.codes import code_for
 from uln.batch.spec import Layout
-from uln.errors import (
-    BatchError,
-    IntegrityError,
-    NotFound,
-    Problem,
-    RegisterError,
-    ValidationError,
-)
+from uln.errors import BatchError, Problem
 from uln.identifiers import ukprn as _ukprn
-from uln.learner import Learner
-from uln.register.base import (
-    AuditEvent,
-    BatchEntry,
-    BatchRun,
-    ExceptionItem,
-    ExceptionKind,
-    ExceptionStatus,
-    Register,
-)
-from uln.register.service import LearnerRegister, learner_identity
+from uln.register.base import BatchEntry, BatchRun, ExceptionItem, ExceptionStatus, Register
+from uln.register.service import LearnerRegister
 
-__all__ = [
-    "CHUNK_SIZE",
-    "Clock",
-    "Progress",
-    "batch_key",
-    "exceptions",
-    "process",
-    "process_verify",
-    "resolve",
-]
+__all__ = ["CHUNK_SIZE", "Progress", "batch_key", "load", "process", "refuse_problems"]
 
 CHUNK_SIZE: Final = 200
 """Learners processed in one transaction of the register (a kill redoes at most these)."""
@@ -113,52 +40,16 @@ CHUNK_SIZE: Final = 200
 Progress: TypeAlias = Callable[[int, int], object]
 """Called as ``progress(done, total)`` after each chunk (and once at the start)."""
 
-Clock: TypeAlias = "Callable[[], _dt.datetime] | _dt.datetime"
-"""The time now: a function giving it, or one fixed time (for tests)."""
-
 _SHOWN: Final = 5
-_FOUND: Final = frozenset({"RC001", "RC003", "RC004", "RC005"})
-_KIND_CODE: Final[Mapping[ExceptionKind, str]] = {
-    ExceptionKind.POSSIBLE: "RC007",
-    ExceptionKind.TOO_MANY: "RC008",
-    ExceptionKind.MISMATCH: "RC009",
-}
-_VERIFIED: Final[Mapping[str, str]] = {
-    "WSVRC001": "RC005",
-    "WSVRC003": "RC005",
-    "WSVRC002": "RC004",
-    "WSVRC004": "RC004",
-    "WSVRC005": "RC009",
-    "WSVRC006": "RC010",
-    "WSEC0136": "RC011",
-}
-_ADDRESS: Final = (
-    "address_line1",
-    "address_line2",
-    "address_town",
-    "address_county_or_city",
-    "date_of_address_capture",
-)
-
-
-def _utc_now() -> _dt.datetime:
-    return _dt.datetime.now(_dt.UTC)
-
-
-def _clock(now: Clock | None) -> Callable[[], _dt.datetime]:
-    if now is None:
-        return _utc_now
-    if isinstance(now, _dt.datetime):
-        fixed = now
-        return lambda: fixed
-    return now
 
 
 # -- the batch as given -------------------------------------------------------------------
 
 
 @attrs.frozen
-class _Loaded:
+class Loaded:
+    """A batch as given: header, rows, file problems, format, layout."""
+
     header: Header
     learners: tuple[Entry, ...]
     errors: tuple[Problem, ...]
@@ -166,10 +57,10 @@ class _Loaded:
     layout: Layout
 
 
-def _load(batch: Batch | BatchReader | Source, kind: str, on: _dt.date | None) -> _Loaded:
+def load(batch: Batch | BatchReader | Source, kind: str, on: _dt.date | None) -> Loaded:
     """The batch's header, rows and file problems, however it was given."""
     if isinstance(batch, Batch):
-        return _Loaded(batch.header, batch.learners, batch.errors, batch.format, batch.layout)
+        return Loaded(batch.header, batch.learners, batch.errors, batch.format, batch.layout)
     reader: BatchReader
     if isinstance(batch, BatchReader):
         reader = batch
@@ -204,7 +95,7 @@ def _load(batch: Batch | BatchReader | Source, kind: str, on: _dt.date | None) -
             )
         )
     assert isinstance(header, Header)
-    return _Loaded(header, tuple(learners), tuple(errors), reader.format, layout)
+    return Loaded(header, tuple(learners), tuple(errors), reader.format, layout)
 
 
 def _wrong_kind(found: str, wanted: str) -> BatchError:
@@ -212,7 +103,7 @@ def _wrong_kind(found: str, wanted: str) -> BatchError:
     return BatchError(f"this is a {found} batch, not a {wanted} batch: run it with {function}")
 
 
-def _refuse_problems(loaded: _Loaded, kind: str, *, allow_small: bool) -> None:
+def refuse_problems(loaded: Loaded, kind: str, *, allow_small: bool) -> None:
     """Refuse a file that is not a good batch, before anything is registered."""
     layout = loaded.layout
     if layout.kind != kind:
@@ -264,155 +155,6 @@ def batch_key(ukprn: str, file_name: str, learners: Iterable[Entry], version: st
     return digest.hexdigest()
 
 
-# -- one learner --------------------------------------------------------------------------
-
-
-@attrs.frozen
-class _Outcome:
-    code: str
-    uln: str | None = None
-    exception_id: int | None = None
-
-
-class _Runner:
-    """Processes learners of one batch against one register (inside the caller's
-    transaction)."""
-
-    def __init__(
-        self,
-        register: LearnerRegister,
-        organisation: str,
-        key: str | None,
-        clock: Callable[[], _dt.datetime],
-    ) -> None:
-        self.register = register
-        self.store: Register = register.store
-        self.organisation = organisation
-        self.key = key
-        self.clock = clock
-
-    def learner(self, learner: Learner, supplied_uln: str | None, line: int | None) -> _Outcome:
-        try:
-            if supplied_uln is not None:
-                return self._verified(learner, supplied_uln, line)
-            return self._registered(learner, line)
-        except ValidationError as error:  # a value the register reads more strictly
-            problems = getattr(error, "problems", None) or (Problem.from_error(error),)
-            return _Outcome(code_for(problems) or "RC011")
-
-    def _registered(self, learner: Learner, line: int | None) -> _Outcome:
-        register = self.register
-        result = register.register_learner(learner, organisation=self.organisation)
-        code = result.code
-        if code == "WSRC0005":
-            return _Outcome("RC002", result.uln)
-        if code in ("WSRC0003", "WSRC0002"):
-            assert result.exception_id is not None
-            self._tag(result.exception_id, line)
-            return _Outcome("RC007" if code == "WSRC0003" else "RC008", None, result.exception_id)
-        if code == "WSRC0015":
-            return _Outcome("RC006")
-        if code in ("WSRC0021", "WSRC0004") and result.uln is not None:
-            if code == "WSRC0021":
-                same = self.store.find_identity(learner_identity(learner.demographics))
-                if same is not None and same != result.uln:
-                    return _Outcome("RC004", result.uln)
-            stored = result.learner
-            return self._found(stored, learner, result.uln, "RC001")
-        raise RegisterError(f"the register gave {code} to a registration")  # pragma: no cover
-
-    def _verified(self, learner: Learner, supplied: str, line: int | None) -> _Outcome:
-        d = learner.demographics
-        assert d.given_name is not None
-        assert d.family_name is not None
-        result = self.register.verify_learner(
-            supplied, d.given_name, d.family_name, d.date_of_birth, d.gender
-        )
-        code = _VERIFIED.get(result.code, "RC011")
-        if code == "RC009":
-            item = ExceptionItem(
-                ExceptionKind.MISMATCH,
-                attrs.evolve(learner, uln=supplied),
-                self.organisation,
-                self.clock(),
-                candidates=(result.uln,) if result.uln else (),
-                batch=self.key,
-                line=line,
-            )
-            exception_id = self.store.add_exception(item)
-            self._audit("exception", None, f"exception {exception_id}")
-            return _Outcome("RC009", None, exception_id)
-        if code == "RC005" and result.uln is not None:
-            return self._found(self.store.get(result.uln), learner, result.uln, "RC005")
-        if code == "RC004":
-            return _Outcome("RC004", result.uln)
-        return _Outcome(code)
-
-    def _found(self, stored: Learner | None, supplied: Learner, uln: str, code: str) -> _Outcome:
-        if stored is None or stored.is_linked:
-            return _Outcome(code, uln)
-        changes = newer_details(stored, supplied)
-        if not changes:
-            return _Outcome(code, uln)
-        result = self.register.update_learner(
-            uln, stored.version, organisation=self.organisation, **changes
-        )
-        return _Outcome("RC003" if result.code == "WSRC0006" else code, uln)
-
-    def _tag(self, exception_id: int, line: int | None) -> None:
-        """Note the batch and line on an exception the register opened."""
-        store = self.store
-        item = store.get_exception(exception_id)
-        if item is not None and (item.batch != self.key or item.line != line):
-            store.update_exception(attrs.evolve(item, batch=self.key, line=line))
-
-    def _audit(self, action: str, uln: str | None, detail: str) -> None:
-        self.store.record(
-            AuditEvent(
-                at=self.clock(),
-                organisation=self.organisation,
-                action=action,
-                uln=uln,
-                detail=detail,
-            )
-        )
-
-
-def newer_details(stored: Learner, supplied: Learner) -> dict[str, Any]:
-    """The changes the update rule of RC003 takes from a batch row (see the module docs).
-
-    >>> from uln.learner import Learner
-    >>> old = Learner.from_raw({"ULN": "3344556680", "GivenName": "Huw", "FamilyName":
-    ...     "Pugh", "DateOfBirth": "2005-06-07", "Gender": "1", "LastKnownPostCode":
-    ...     "LL57 2DG", "LastKnownAddressTown": "Bangor"})
-    >>> new = Learner.from_raw({"GivenName": "Hugh", "FamilyName": "Pugh", "DateOfBirth":
-    ...     "2005-06-07", "Gender": "1", "LastKnownPostCode": "CF10 1AA"})
-    >>> newer_details(old, new)
-    {'postcode': 'CF10 1AA', 'address_town': None}
-    >>> newer_details(old, old)
-    {}
-    """
-    old, new = stored.demographics, supplied.demographics
-    changes: dict[str, Any] = {}
-    captured_old, captured_new = old.date_of_address_capture, new.date_of_address_capture
-    older = captured_old is not None and captured_new is not None and captured_new < captured_old
-    if not older:
-        if new.postcode is not None and new.postcode != old.postcode:
-            changes["postcode"] = str(new.postcode)
-            for name in _ADDRESS:
-                value = getattr(new, name)
-                if value != getattr(old, name):
-                    changes[name] = value
-        else:
-            for name in _ADDRESS:
-                value = getattr(new, name)
-                if value is not None and value != getattr(old, name):
-                    changes[name] = value
-    if new.email is not None and new.email != old.email:
-        changes["email"] = new.email
-    return changes
-
-
 # -- registration batches -----------------------------------------------------------------
 
 
@@ -435,6 +177,36 @@ def process(
     too many and mismatched learners open an exception in the register for a person
     to resolve (:func:`exceptions`, :func:`resolve`). Rows the reader found bad keep
     its code (RC006, RC011, RC012, RC013) and touch nothing.
+
+    The return codes [ours, where the LRS publishes no rule]:
+
+    | code | outcome | given when |
+    | --- | --- | --- |
+    | RC001 | found | ``register_learner`` gave WSRC0021 (same details) or WSRC0004 |
+    | RC002 | new learner | ``register_learner`` gave WSRC0005 (a ULN issued) |
+    | RC003 | found and updated | found or verified, and the update rule below applied |
+    | RC004 | linked learner found | the ULN found is linked: the master's ULN returned |
+    | RC005 | supplied ULN verified | ``verify_learner`` gave WSVRC001 or WSVRC003 |
+    | RC006 | insufficient data | a mandatory field is missing (found by the reader) |
+    | RC007 | possible matches | WSRC0003: an exception is opened |
+    | RC008 | too many matches | WSRC0002: an exception is opened |
+    | RC009 | supplied ULN does not match | WSVRC005: an exception is opened |
+    | RC010 | supplied ULN not found | WSVRC006 (no exception: the MIS corrects the ULN) |
+    | RC011-13 | bad format, UCI/UPN, age | the reader's code is kept; nothing is done |
+
+    The update rule [ours]: a found learner takes from the batch only details that
+    move, never the names, date of birth or gender (a person changes those with
+    :meth:`~uln.register.LearnerRegister.update_learner`):
+
+    - ``LastKnownPostCode``, when it differs: the whole address (lines, town, county,
+      DateOfAddressCapture) is replaced with the batch's, an empty field cleared;
+    - an address line, town, county or DateOfAddressCapture given with the same
+      postcode, when it differs;
+    - neither when both records have a DateOfAddressCapture and the batch's is older;
+    - ``EmailAddress``, when given and different.
+
+    An update the register refuses (another learner already has those details) leaves
+    the learner found (RC001 or RC005).
 
     Processing is **idempotent and resumable**: the batch is known by its UKPRN, file
     name and content (:func:`batch_key`). Learners are processed ``chunk_size`` to a
@@ -495,20 +267,20 @@ def process(
     """
     if chunk_size < 1:
         raise BatchError("the chunk size is at least 1 learner")
-    loaded = _load(batch, "registration", on)
-    _refuse_problems(loaded, "registration", allow_small=allow_small)
+    loaded = load(batch, "registration", on)
+    refuse_problems(loaded, "registration", allow_small=allow_small)
     header = loaded.header
     assert header.ukprn is not None
     assert header.file_name is not None
     org = organisation if organisation is not None else header.ukprn
-    clock = _clock(now)
+    clock = clock_of(now)
     learners = loaded.learners
     total = len(learners)
     key = batch_key(header.ukprn, header.file_name, learners, header.version)
     store = register.store
     run = store.start_batch(BatchRun(key, header.ukprn, header.file_name, total, started=clock()))
     if run.finished is None:
-        runner = _Runner(register, _ukprn.validate(org, allow_test=True), key, clock)
+        runner = Runner(register, _ukprn.validate(org, allow_test=True), key, clock)
         _run(store, runner, run, learners, chunk_size, progress, clock)
         run = store.get_batch(key) or run
     elif progress is not None:
@@ -518,7 +290,7 @@ def process(
 
 def _run(
     store: Register,
-    runner: _Runner,
+    runner: Runner,
     run: BatchRun,
     learners: Sequence[Entry],
     chunk_size: int,
@@ -558,12 +330,12 @@ def _run(
             store.finish_batch(key, clock())
 
 
-def _entry_outcome(runner: _Runner, entry: Entry) -> _Outcome:
+def _entry_outcome(runner: Runner, entry: Entry) -> Outcome:
     if entry.code is not None or entry.problems:
-        return _Outcome(entry.code or code_for(entry.problems) or "RC011")
+        return Outcome(entry.code or code_for(entry.problems) or "RC011")
     learner = entry.learner
     if learner is None:  # pragma: no cover - a good row has its learner
-        return _Outcome("RC011")
+        return Outcome("RC011")
     return runner.learner(learner, entry.uln, entry.line)
 
 
@@ -642,224 +414,5 @@ def _resolved(
     if item.status is ExceptionStatus.RESOLVED_NEW:
         return "RC002", item.resolved_uln, item.id
     if item.id != exception_id and item.status is ExceptionStatus.OPEN:
-        return _KIND_CODE[item.kind], None, item.id
+        return KIND_CODE[item.kind], None, item.id
     return code, uln, exception_id
-
-
-# -- verify batches -----------------------------------------------------------------------
-
-
-def process_verify(
-    batch: Batch | BatchReader | Source,
-    register: LearnerRegister,
-    *,
-    progress: Progress | None = None,
-    now: Clock | None = None,
-) -> VerifyResult:
-    """Check each learner of a verify batch against the register: a WSVRC code and flags.
-
-    Each good row is checked with :meth:`~uln.register.LearnerRegister.verify_learner`
-    (ULN, given and family names, date of birth and gender when given): ``WSVRC001``
-    match .. ``WSVRC006`` ULN not found, with the ``VRF1`` .. ``VRF8`` flags of what
-    differed. A bad row keeps the reader's code (RC006, RC011). Nothing is changed
-    in the register, so nothing is stored: running it again gives the same answers
-    (for the same register). Write the answers with
-    :func:`uln.batch.write_verify_output`.
-
-    Args:
-        batch: what :func:`uln.batch.read_verify` gave, a verify
-            :class:`~uln.batch.BatchReader`, or a path or binary file.
-        register: the register.
-        progress: called as ``progress(done, total)`` every 100 learners and at the end.
-        now: the time now (function or fixed), for the start and finish times.
-
-    Raises:
-        BatchError: not a verify batch, or a bad header, file name or count: refused
-            before anything is checked.
-
-    >>> import datetime, io
-    >>> import uln.register
-    >>> from uln.batch import read_verify, write_verify
-    >>> from uln.learner import Learner
-    >>> register = uln.register.open("memory://")
-    >>> huw = register.register_learner({"GivenName": "Huw", "FamilyName": "Pugh",
-    ...     "DateOfBirth": "2005-06-07", "Gender": "1", "LastKnownPostCode": "LL57 2DG"},
-    ...     organisation="10000001")
-    >>> asked = Learner.from_raw({"ULN": huw.uln, "GivenName": "Huw", "FamilyName": "Pugh",
-    ...     "DateOfBirth": "2005-07-06", "Gender": "1"}, strict=False)
-    >>> data = io.BytesIO()
-    >>> _ = write_verify([asked], data, ukprn="10000001",
-    ...                  when=datetime.datetime(2024, 9, 2, 9, 30))
-    >>> result = process_verify(read_verify(io.BytesIO(data.getvalue())), register)
-    >>> [(r.code, r.failure_flags) for r in result.learners]
-    [('WSVRC003', ('VRF2', 'VRF3', 'VRF4', 'VRF6', 'VRF7'))]
-    """
-    loaded = _load(batch, "verify", None)
-    _refuse_problems(loaded, "verify", allow_small=False)
-    header = loaded.header
-    assert header.ukprn is not None
-    assert header.file_name is not None
-    clock = _clock(now)
-    started = clock()
-    results = []
-    total = len(loaded.learners)
-    for index, entry in enumerate(loaded.learners):
-        results.append(_verify_one(register, index, entry))
-        if progress is not None and ((index + 1) % 100 == 0 or index + 1 == total):
-            progress(index + 1, total)
-    return VerifyResult(
-        header.ukprn, header.file_name, loaded.format, started, clock(), tuple(results)
-    )
-
-
-def _verify_one(register: LearnerRegister, index: int, entry: Entry) -> VerifyLearnerResult:
-    learner = entry.learner
-    if entry.code is not None or entry.problems or learner is None or entry.uln is None:
-        code = entry.code or code_for(entry.problems) or "RC006"
-        return VerifyLearnerResult(index, entry.line, code, entry=entry)
-    d = learner.demographics
-    assert d.given_name is not None
-    assert d.family_name is not None
-    try:
-        result = register.verify_learner(
-            entry.uln, d.given_name, d.family_name, d.date_of_birth, d.gender
-        )
-    except ValidationError as error:
-        return VerifyLearnerResult(
-            index, entry.line, code_for((Problem.from_error(error),)) or "RC011", entry=entry
-        )
-    uln = result.uln if result.code in ("WSVRC001", "WSVRC002", "WSVRC003", "WSVRC004") else None
-    return VerifyLearnerResult(index, entry.line, result.code, uln, result.failure_flags, entry)
-
-
-# -- exceptions ---------------------------------------------------------------------------
-
-
-def _key_of(batch: BatchResult | str | None) -> str | None:
-    if batch is None or isinstance(batch, str):
-        return batch
-    return batch.key
-
-
-def exceptions(
-    register: LearnerRegister,
-    *,
-    batch: BatchResult | str | None = None,
-    status: ExceptionStatus | None = ExceptionStatus.OPEN,
-) -> list[ExceptionItem]:
-    """The exceptions batches opened (of one batch: its result or key), oldest first.
-
-    ``status`` picks open ones (the default), another status, or all (``None``).
-    Each :class:`~uln.register.ExceptionItem` names its batch (``batch``, the key) and
-    ``line``, its kind (possible, too many, ULN mismatch), the learner submitted and
-    the ULNs of the candidates. Without ``batch``, the exceptions of every batch are
-    listed (never those opened outside a batch, by ``register_learner``).
-
-    >>> import uln.register
-    >>> exceptions(uln.register.open("memory://"))
-    []
-    """
-    key = _key_of(batch)
-    return [
-        item
-        for item in register.exceptions(status=status)
-        if (item.batch is not None if key is None else item.batch == key)
-    ]
-
-
-def resolve(
-    register: LearnerRegister,
-    exception_id: int,
-    *,
-    organisation: str,
-    uln: str | None = None,
-    register_new: bool = False,
-    changes: Mapping[str, Any] | None = None,
-    now: Clock | None = None,
-) -> Resolution:
-    """Resolve an exception of a batch: choose a learner, register a new one, or correct.
-
-    Give exactly one of:
-
-    * ``uln``: the learner is this existing learner (its master's ULN is returned);
-      the batch output then gives RC001 and that ULN.
-    * ``register_new=True``: the learner is new; a ULN is issued (RC002), unless a
-      learner with the same mandatory fields was registered meanwhile (the
-      exception stays open; ``uln`` names that learner).
-    * ``changes``: corrected fields (``{"DateOfBirth": "2005-06-08"}``; ``"ULN"``
-      corrects or, empty, drops a supplied ULN): the corrected learner is run again as
-      a batch row. Found or new, the exception is resolved (RC001/RC002 in the
-      output); another exception, it is withdrawn for the new one; a row code that
-      needs no person (RC010, a bad field), it stays open.
-
-    Processing the batch again gives its output with the resolutions applied.
-
-    Returns:
-        The :class:`Resolution`.
-
-    Raises:
-        NotFound: no exception has this id, or no learner has ``uln``.
-        IntegrityError: the exception is already closed.
-        RegisterError: not exactly one of ``uln``, ``register_new``, ``changes``.
-        InvalidRecord: a change names an unknown or fixed field, or holds a bad value.
-    """
-    given = (uln is not None) + bool(register_new) + (changes is not None)
-    if given != 1:
-        raise RegisterError(
-            "give one of: the ULN of an existing learner, register_new=True, or changes"
-        )
-    store = register.store
-    if changes is None:
-        item = store.get_exception(exception_id)
-        if item is None:
-            raise NotFound("no exception has this id")
-        result = register.resolve(
-            exception_id, organisation=organisation, uln=uln, register_new=register_new
-        )
-        if result.code == "WSRC0005":
-            return Resolution(exception_id, "RC002", result.uln, "resolved_new")
-        if result.code == "WSRC0004":
-            return Resolution(exception_id, "RC001", result.uln, "resolved_existing")
-        return Resolution(exception_id, _KIND_CODE[item.kind], result.uln, "open")
-    org = _ukprn.validate(organisation, allow_test=True)
-    clock = _clock(now)
-    with store.transaction():
-        item = store.get_exception(exception_id)
-        if item is None:
-            raise NotFound("no exception has this id")
-        if item.status is not ExceptionStatus.OPEN:
-            raise IntegrityError("the exception is already closed")
-        learner, supplied = _corrected(item.learner, changes)
-        runner = _Runner(register, org, item.batch, clock)
-        outcome = runner.learner(learner, supplied, item.line)
-        if outcome.code in _FOUND or outcome.code == "RC002":
-            new = outcome.code == "RC002"
-            status = ExceptionStatus.RESOLVED_NEW if new else ExceptionStatus.RESOLVED_EXISTING
-            store.update_exception(
-                attrs.evolve(item, status=status, resolved_uln=outcome.uln, resolved=clock())
-            )
-            runner._audit("resolve", outcome.uln, f"exception {exception_id}")
-            return Resolution(exception_id, "RC002" if new else "RC001", outcome.uln, status.value)
-        if outcome.exception_id is not None:
-            store.update_exception(
-                attrs.evolve(item, status=ExceptionStatus.WITHDRAWN, resolved=clock())
-            )
-            runner._audit("withdraw", None, f"exception {exception_id}")
-            return Resolution(exception_id, outcome.code, None, "withdrawn", outcome.exception_id)
-    return Resolution(exception_id, outcome.code, outcome.uln, "open")
-
-
-def _corrected(learner: Learner, changes: Mapping[str, Any]) -> tuple[Learner, str | None]:
-    """The learner with ``changes`` applied as ``update_learner`` reads them, and its
-    supplied ULN (changed or dropped by a ``ULN`` change)."""
-    from uln import checkdigit
-    from uln.register.service import _apply, _read_changes
-
-    supplied = learner.uln
-    rest = dict(changes)
-    for name in list(rest):
-        if name.lower() == "uln":
-            value = rest.pop(name)
-            supplied = checkdigit.validate(value) if value else None
-    new, _changed = _apply(learner, _read_changes(rest))
-    return attrs.evolve(new, uln=None), supplied

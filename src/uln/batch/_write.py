@@ -688,7 +688,7 @@ def write_verify_output(
     >>> read_verify_output(io.BytesIO(out.getvalue())) == result
     True
     """
-    from uln.batch import _verify_output as v
+    from uln.batch import _verify as v
 
     request = parse_file_name(result.file_name)
     fmt = _format_of(path, format or request.format)
@@ -711,6 +711,6 @@ def read_verify_output(source: Source) -> VerifyResult:
         BatchError: not a verify output file, a row or code that cannot be read, or
             counters that disagree with the rows.
     """
-    from uln.batch import _verify_output as v
+    from uln.batch import _verify as v
 
     return v.parse(source)

@@ -1,4 +1,6 @@
-"""The verify output file: each learner of a verify batch echoed with its answer.
+"""Verify batches: checking each learner against a register, and the output file.
+
+:func:`process_verify` answers each learner with a WSVRC code and its VRF flags.
 
 The layout is [ours] (the LRS publishes none for files): the verify batch's columns
 echoed, then ``ReturnCode`` (``WSVRC001`` .. ``WSVRC006``, ``WSEC0136``, or the row's
@@ -17,14 +19,18 @@ from typing import Final
 import attrs
 
 from uln.batch import _csvio, _xmlio
-from uln.batch._model import Entry
+from uln.batch._model import Batch, Entry
+from uln.batch._process import Progress, load, refuse_problems
+from uln.batch._read import BatchReader
 from uln.batch._result import VERIFY_COUNTERS, VerifyLearnerResult, VerifyResult
+from uln.batch._runner import Clock, clock_of
 from uln.batch._source import Chunks, Lines, Opened, Source
-from uln.batch.codes import RETURN_CODES, VRF_FLAGS, WSEC_CODES, WSVRC_CODES
+from uln.batch.codes import RETURN_CODES, VRF_FLAGS, WSEC_CODES, WSVRC_CODES, code_for
 from uln.batch.spec import VERIFY, XML_COUNT_FIELD, Column, Layout
-from uln.errors import BatchError
+from uln.errors import BatchError, Problem, ValidationError
+from uln.register.service import LearnerRegister
 
-__all__ = ["VERIFY_OUTPUT", "VERIFY_OUTPUT_HEADER", "parse", "rows"]
+__all__ = ["VERIFY_OUTPUT", "VERIFY_OUTPUT_HEADER", "header", "parse", "process_verify", "rows"]
 
 VERIFY_OUTPUT_HEADER: Final[tuple[str, ...]] = (
     "FileVersion",
@@ -194,3 +200,90 @@ def _parse_xml(opened: Opened) -> VerifyResult:
         else:
             raise BatchError(event.rule, line=event.line)
     return _result(values, "XML", learners)
+
+
+# -- checking a verify batch -----------------------------------------------------------
+
+
+def process_verify(
+    batch: Batch | BatchReader | Source,
+    register: LearnerRegister,
+    *,
+    progress: Progress | None = None,
+    now: Clock | None = None,
+) -> VerifyResult:
+    """Check each learner of a verify batch against the register: a WSVRC code and flags.
+
+    Each good row is checked with :meth:`~uln.register.LearnerRegister.verify_learner`
+    (ULN, given and family names, date of birth and gender when given): ``WSVRC001``
+    match .. ``WSVRC006`` ULN not found, with the ``VRF1`` .. ``VRF8`` flags of what
+    differed. A bad row keeps the reader's code (RC006, RC011). Nothing is changed
+    in the register, so nothing is stored: running it again gives the same answers
+    (for the same register). Write the answers with
+    :func:`uln.batch.write_verify_output`.
+
+    Args:
+        batch: what :func:`uln.batch.read_verify` gave, a verify
+            :class:`~uln.batch.BatchReader`, or a path or binary file.
+        register: the register.
+        progress: called as ``progress(done, total)`` every 100 learners and at the end.
+        now: the time now (function or fixed), for the start and finish times.
+
+    Raises:
+        BatchError: not a verify batch, or a bad header, file name or count: refused
+            before anything is checked.
+
+    >>> import datetime, io
+    >>> import uln.register
+    >>> from uln.batch import read_verify, write_verify
+    >>> from uln.learner import Learner
+    >>> register = uln.register.open("memory://")
+    >>> huw = register.register_learner({"GivenName": "Huw", "FamilyName": "Pugh",
+    ...     "DateOfBirth": "2005-06-07", "Gender": "1", "LastKnownPostCode": "LL57 2DG"},
+    ...     organisation="10000001")
+    >>> asked = Learner.from_raw({"ULN": huw.uln, "GivenName": "Huw", "FamilyName": "Pugh",
+    ...     "DateOfBirth": "2005-07-06", "Gender": "1"}, strict=False)
+    >>> data = io.BytesIO()
+    >>> _ = write_verify([asked], data, ukprn="10000001",
+    ...                  when=datetime.datetime(2024, 9, 2, 9, 30))
+    >>> result = process_verify(read_verify(io.BytesIO(data.getvalue())), register)
+    >>> for r in result.learners:
+    ...     print(r.code, r.uln == huw.uln, *r.failure_flags)
+    WSVRC003 True VRF2 VRF3 VRF4 VRF6 VRF7
+    """
+    loaded = load(batch, "verify", None)
+    refuse_problems(loaded, "verify", allow_small=False)
+    header = loaded.header
+    assert header.ukprn is not None
+    assert header.file_name is not None
+    clock = clock_of(now)
+    started = clock()
+    results = []
+    total = len(loaded.learners)
+    for index, entry in enumerate(loaded.learners):
+        results.append(_verify_one(register, index, entry))
+        if progress is not None and ((index + 1) % 100 == 0 or index + 1 == total):
+            progress(index + 1, total)
+    return VerifyResult(
+        header.ukprn, header.file_name, loaded.format, started, clock(), tuple(results)
+    )
+
+
+def _verify_one(register: LearnerRegister, index: int, entry: Entry) -> VerifyLearnerResult:
+    learner = entry.learner
+    if entry.code is not None or entry.problems or learner is None or entry.uln is None:
+        code = entry.code or code_for(entry.problems) or "RC006"
+        return VerifyLearnerResult(index, entry.line, code, entry=entry)
+    d = learner.demographics
+    assert d.given_name is not None
+    assert d.family_name is not None
+    try:
+        result = register.verify_learner(
+            entry.uln, d.given_name, d.family_name, d.date_of_birth, d.gender
+        )
+    except ValidationError as error:
+        return VerifyLearnerResult(
+            index, entry.line, code_for((Problem.from_error(error),)) or "RC011", entry=entry
+        )
+    uln = result.uln if result.code in ("WSVRC001", "WSVRC002", "WSVRC003", "WSVRC004") else None
+    return VerifyLearnerResult(index, entry.line, result.code, uln, result.failure_flags, entry)
