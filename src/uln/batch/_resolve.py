@@ -85,6 +85,33 @@ def resolve(
         IntegrityError: the exception is already closed.
         RegisterError: not exactly one of ``uln``, ``register_new``, ``changes``.
         InvalidRecord: a change names an unknown or fixed field, or holds a bad value.
+
+    >>> import datetime, io
+    >>> import uln.register
+    >>> from uln.batch import process, read, write_request
+    >>> from uln.learner import Demographics
+    >>> register = uln.register.open("memory://")
+    >>> def huw(born):
+    ...     return Demographics.from_raw({"GivenName": "Huw", "FamilyName": "Pugh",
+    ...         "DateOfBirth": born, "Gender": "1", "LastKnownPostCode": "LL57 2DG"})
+    >>> known = register.register_learner(huw("2005-06-07"), organisation="10000001").uln
+    >>> data = io.BytesIO()
+    >>> _ = write_request([huw("2005-09-10")], data, ukprn="10000001", allow_small=True,
+    ...                   when=datetime.datetime(2024, 9, 2, 9, 30))
+    >>> batch = read(io.BytesIO(data.getvalue()))
+    >>> result = process(batch, register, allow_small=True)
+    >>> result.learners[0].code, result.learners[0].uln  # like Huw: a person decides
+    ('RC007', None)
+    >>> item = exceptions(register, batch=result)[0]
+    >>> item.candidates == (known,), item.line
+    (True, 4)
+    >>> done = resolve(register, item.id, organisation="10000001",
+    ...                changes={"DateOfBirth": "2005-06-07"})  # the MIS had a typo
+    >>> done.code, done.uln == known, done.status
+    ('RC001', True, 'resolved_existing')
+    >>> again = process(batch, register, allow_small=True)  # the output shows it
+    >>> again.learners[0].code, again.learners[0].uln == known
+    ('RC001', True)
     """
     given = (uln is not None) + bool(register_new) + (changes is not None)
     if given != 1:
