@@ -71,8 +71,8 @@ _ULNS: Final = ("1000000043", "1026893096", "1174112637")
 def distinct_people(n: int, *, start: int = 0) -> list[Demographics]:
     """``n`` learners (up to 100 from ``start``) that the matcher never confuses.
 
-    >>> [d.given_name for d in distinct_people(3)]
-    ['Alwen', 'Alryn', 'Allan']
+    >>> print(*(d.given_name for d in distinct_people(3)))
+    Alwen Alryn Allan
     """
     people = []
     for k in range(start, start + n):
