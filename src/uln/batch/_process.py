@@ -26,7 +26,7 @@ from uln.batch._result import BatchResult, LearnerResult
 from uln.batch._runner import KIND_CODE, Clock, Outcome, Runner, clock_of
 from uln.batch._source import Source
 from uln.batch.codes import code_for
-from uln.batch.spec import Layout
+from uln.batch.spec import Kind, Layout
 from uln.errors import BatchError, Problem
 from uln.identifiers import ukprn as _ukprn
 from uln.register.base import BatchEntry, BatchRun, ExceptionItem, ExceptionStatus, Register
@@ -57,7 +57,7 @@ class Loaded:
     layout: Layout
 
 
-def load(batch: Batch | BatchReader | Source, kind: str, on: _dt.date | None) -> Loaded:
+def load(batch: Batch | BatchReader | Source, kind: Kind, on: _dt.date | None) -> Loaded:
     """The batch's header, rows and file problems, however it was given."""
     if isinstance(batch, Batch):
         return Loaded(batch.header, batch.learners, batch.errors, batch.format, batch.layout)
@@ -67,7 +67,7 @@ def load(batch: Batch | BatchReader | Source, kind: str, on: _dt.date | None) ->
     elif isinstance(batch, (str, os.PathLike)) or hasattr(batch, "read"):
         reader = BatchReader(
             batch,
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             on=on if on is not None else _dt.date.today(),
         )
     else:
@@ -103,7 +103,7 @@ def _wrong_kind(found: str, wanted: str) -> BatchError:
     return BatchError(f"this is a {found} batch, not a {wanted} batch: run it with {function}")
 
 
-def refuse_problems(loaded: Loaded, kind: str, *, allow_small: bool) -> None:
+def refuse_problems(loaded: Loaded, kind: Kind, *, allow_small: bool) -> None:
     """Refuse a file that is not a good batch, before anything is registered."""
     layout = loaded.layout
     if layout.kind != kind:
@@ -173,7 +173,7 @@ def process(
 
     Each good row is found or registered through the register's operations
     (``register_learner``; a supplied ULN is checked with ``verify_learner``) and given
-    a return code, ``RC001`` .. ``RC013`` (the table is in the module docs); possible,
+    a return code, ``RC001`` .. ``RC013`` (the table below); possible,
     too many and mismatched learners open an exception in the register for a person
     to resolve (:func:`exceptions`, :func:`resolve`). Rows the reader found bad keep
     its code (RC006, RC011, RC012, RC013) and touch nothing.
@@ -272,7 +272,9 @@ def process(
     header = loaded.header
     assert header.ukprn is not None
     assert header.file_name is not None
-    org = organisation if organisation is not None else header.ukprn
+    org = _ukprn.validate(
+        organisation if organisation is not None else header.ukprn, allow_test=True
+    )
     clock = clock_of(now)
     learners = loaded.learners
     total = len(learners)
@@ -280,7 +282,7 @@ def process(
     store = register.store
     run = store.start_batch(BatchRun(key, header.ukprn, header.file_name, total, started=clock()))
     if run.finished is None:
-        runner = Runner(register, _ukprn.validate(org, allow_test=True), key, clock)
+        runner = Runner(register, org, key, clock)
         _run(store, runner, run, learners, chunk_size, progress, clock)
         run = store.get_batch(key) or run
     elif progress is not None:
