@@ -24,11 +24,13 @@ Clock: TypeAlias = "Callable[[], _dt.datetime] | _dt.datetime"
 """The time now: a function giving it, or one fixed time (for tests)."""
 
 FOUND: Final = frozenset({"RC001", "RC003", "RC004", "RC005"})
+"""The codes of a learner found on the register."""
 KIND_CODE: Final[Mapping[ExceptionKind, str]] = {
     ExceptionKind.POSSIBLE: "RC007",
     ExceptionKind.TOO_MANY: "RC008",
     ExceptionKind.MISMATCH: "RC009",
 }
+"""The return code of each kind of exception."""
 _VERIFIED: Final[Mapping[str, str]] = {
     "WSVRC001": "RC005",
     "WSVRC003": "RC005",
@@ -52,6 +54,7 @@ def _utc_now() -> _dt.datetime:
 
 
 def clock_of(now: Clock | None) -> Callable[[], _dt.datetime]:
+    """A function giving the time: ``now`` itself, one that gives ``now``, or the UTC clock."""
     if now is None:
         return _utc_now
     if isinstance(now, _dt.datetime):
@@ -62,6 +65,8 @@ def clock_of(now: Clock | None) -> Callable[[], _dt.datetime]:
 
 @attrs.frozen
 class Outcome:
+    """A learner's return code, the ULN it got, and the exception it opened."""
+
     code: str
     uln: str | None = None
     exception_id: int | None = None
