@@ -181,7 +181,7 @@ def test_a_batch_of_too_few_learners_is_refused(tmp_path: Path, url: str) -> Non
 
 
 class _Failing:
-    """Open registers whose store fails after ``after`` recorded learners."""
+    """Open registers whose store fails to store a learner after ``after`` of them."""
 
     real = staticmethod(uln.register.open)
 
@@ -191,16 +191,16 @@ class _Failing:
     def __call__(self, url: str) -> Any:
         register = self.real(url)
         store = register.store
-        original = store.record_batch_entry
+        original = store.add
         left = [self.after]
 
-        def record(key: str, entry: Any) -> None:
+        def add(*args: Any, **kwargs: Any) -> None:
             if left[0] == 0:
                 raise RegisterError("the disk is full")
             left[0] -= 1
-            original(key, entry)
+            original(*args, **kwargs)
 
-        store.record_batch_entry = record
+        store.add = add
         return register
 
 
