@@ -26,7 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from uln.batch import BatchResult, process, read
-from uln.errors import RegisterError
+from uln.errors import ConcurrencyError, RegisterError
 from uln.learner import Demographics
 from uln.register import LearnerRegister, MemoryRegister
 from uln.register.allocate import UlnAllocator
@@ -180,9 +180,14 @@ def test_two_processes_given_one_file_give_one_result(tmp_path: Path) -> None:
 # -- failures in process --------------------------------------------------------------------
 
 
-def _failing(register: LearnerRegister, method: str, at: Sequence[int]) -> Callable[[], None]:
-    """Make the store's ``method`` raise on its calls numbered ``at`` (from 1); returns
-    what restores it."""
+def _failing(
+    register: LearnerRegister,
+    method: str,
+    at: Sequence[int],
+    error: type[RegisterError] = RegisterError,
+) -> Callable[[], None]:
+    """Make the store's ``method`` raise ``error`` on its calls numbered ``at`` (from 1);
+    returns what restores it."""
     store = register.store
     real = getattr(store, method)
     calls = 0
@@ -191,7 +196,7 @@ def _failing(register: LearnerRegister, method: str, at: Sequence[int]) -> Calla
         nonlocal calls
         calls += 1
         if calls in at:
-            raise RegisterError("the database went away")
+            raise error("the database went away")
         return real(*args, **kwargs)
 
     setattr(store, method, fail)
@@ -264,3 +269,25 @@ def test_any_split_into_failed_runs_gives_the_same_result(
         assert register.count() == count
         assert sum(e.action == "register" for e in register.audit()) == count
         assert len(register.store.batch_entries(result.key)) == result.total
+
+
+def test_a_chunk_the_database_made_give_way_is_tried_again(
+    uninterrupted: tuple[list[tuple[str, int | None]], int],
+) -> None:
+    structure, count = uninterrupted
+    with memory() as register:
+        restore = _failing(register, "add", at=[2, 3], error=ConcurrencyError)
+        try:
+            result = _run(register, 3)  # the first chunk gives way twice, then goes
+        finally:
+            restore()
+        assert _structure(result) == structure
+        assert register.count() == count
+    with memory() as register:
+        restore = _failing(register, "add", at=[1, 2, 3], error=ConcurrencyError)
+        try:
+            with pytest.raises(ConcurrencyError):
+                _run(register, 3)  # three times: given up, resumable
+        finally:
+            restore()
+        assert _structure(_run(register, 3)) == structure

@@ -27,7 +27,7 @@ from uln.batch._runner import KIND_CODE, Clock, Outcome, Runner, clock_of
 from uln.batch._source import Source
 from uln.batch.codes import code_for
 from uln.batch.spec import Kind, Layout
-from uln.errors import BatchError, Problem
+from uln.errors import BatchError, ConcurrencyError, Problem
 from uln.identifiers import ukprn as _ukprn
 from uln.register.base import BatchEntry, BatchRun, ExceptionItem, ExceptionStatus, Register
 from uln.register.service import LearnerRegister
@@ -41,6 +41,8 @@ Progress: TypeAlias = Callable[[int, int], object]
 """Called as ``progress(done, total)`` after each chunk (and once at the start)."""
 
 _SHOWN: Final = 5
+_ATTEMPTS: Final = 3
+"""Times a chunk is tried when the database makes it give way (a deadlock)."""
 
 
 # -- the batch as given -------------------------------------------------------------------
@@ -309,20 +311,13 @@ def _run(
         if not pending:
             break
         for chunk in _chunks(pending, chunk_size):
-            with store.transaction():
-                store.start_batch(run)  # holds the run's row: one process at a time
-                recorded = {e.index for e in store.batch_entries(key)}
-                outcomes = []
-                for index in chunk:
-                    if index in recorded:
-                        continue
-                    outcome = _entry_outcome(runner, learners[index])
-                    outcomes.append(
-                        BatchEntry(index, outcome.code, outcome.uln, outcome.exception_id)
-                    )
-                # in the transaction of what the learners changed: all kept, or none
-                store.record_batch_entries(key, outcomes)
-                done = recorded | set(chunk)
+            for attempt in range(1, _ATTEMPTS + 1):
+                try:
+                    done = _chunk(store, runner, run, learners, chunk)
+                    break
+                except ConcurrencyError:  # the database chose this chunk to give way
+                    if attempt == _ATTEMPTS:
+                        raise
             if progress is not None:
                 progress(len(done), total)
         done = {e.index for e in store.batch_entries(key)}
@@ -330,6 +325,25 @@ def _run(
         current = store.start_batch(run)
         if current.finished is None:
             store.finish_batch(key, clock())
+
+
+def _chunk(
+    store: Register, runner: Runner, run: BatchRun, learners: Sequence[Entry], chunk: Sequence[int]
+) -> set[int]:
+    """Process one chunk in one transaction; returns the learners now done."""
+    key = run.key
+    with store.transaction():
+        store.start_batch(run)  # holds the run's row: one process at a time
+        recorded = {e.index for e in store.batch_entries(key)}
+        outcomes = []
+        for index in chunk:
+            if index in recorded:
+                continue
+            outcome = _entry_outcome(runner, learners[index])
+            outcomes.append(BatchEntry(index, outcome.code, outcome.uln, outcome.exception_id))
+        # in the transaction of what the learners changed: all kept, or none
+        store.record_batch_entries(key, outcomes)
+    return recorded | set(chunk)
 
 
 def _entry_outcome(runner: Runner, entry: Entry) -> Outcome:
