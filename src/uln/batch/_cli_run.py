@@ -341,7 +341,6 @@ def _batch_key(value: str, register: Any) -> str:
     """The key of ``--batch``: a batch file (read to find its key), or a key or its
     first characters (at least 8)."""
     import uln.batch as batch_api
-    from uln.batch._process import batch_key
 
     path = Path(value)
     if path.is_file():
@@ -352,7 +351,7 @@ def _batch_key(value: str, register: Any) -> str:
         header = batch.header
         if header.ukprn is None or header.file_name is None:
             raise _stop(f"{path.name}: the header has no UKPRN or file name")
-        return batch_key(header.ukprn, header.file_name, batch.learners, header.version)
+        return batch_api.batch_key(header.ukprn, header.file_name, batch.learners, header.version)
     wanted = value.strip().lower()
     if len(wanted) < 8 or not all(c in "0123456789abcdef" for c in wanted):
         raise _stop("--batch: give a batch file, or a batch key (at least 8 characters)")
