@@ -1,9 +1,9 @@
-"""LRS batch files: the formats as data, strict streaming readers, safe writers.
+"""LRS batch files: the formats as data, strict streaming readers, safe writers, processing.
 
 An MIS registers learners with the Learning Records Service by sending a batch file
 of 50 to 5,000 learners (CSV or XML, versions ``2A`` and ``3A``) and reads back an
 output file with a return code per learner. An awarding organisation sends verify
-batches. This package reads and writes all three, with no storage involved:
+batches. This package reads and writes all three, and runs them against a register:
 
 * :mod:`uln.batch.spec` holds the layouts (columns, header rows, the file-name rule)
   and :mod:`uln.batch.codes` the LRS codes, as data.
@@ -13,6 +13,11 @@ batches. This package reads and writes all three, with no storage involved:
   never hides the rows around it. Messages never hold the personal values.
 * :func:`write_request`, :func:`write_verify` and :func:`write_output` write files
   the reader accepts, with cells a spreadsheet would run as formulas neutralised.
+* :func:`process` runs a registration batch against a register
+  (:func:`uln.register.open`), once and resumably, giving a :class:`BatchResult`
+  that :func:`write_output` writes; :func:`process_verify` answers a verify batch
+  (:func:`write_verify_output`); :func:`exceptions` and :func:`resolve` work through
+  the learners a person must decide.
 
 >>> import datetime, io
 >>> from uln.batch import read, write_request
@@ -38,29 +43,60 @@ import datetime as _dt
 
 from uln.batch import codes, spec
 from uln.batch._model import Batch, Entry, Header, OutputBatch, OutputHeader
+from uln.batch._process import batch_key, process
 from uln.batch._read import BatchReader
+from uln.batch._resolve import exceptions, resolve
+from uln.batch._result import (
+    VERIFY_COUNTERS,
+    BatchResult,
+    LearnerResult,
+    Resolution,
+    VerifyLearnerResult,
+    VerifyResult,
+)
 from uln.batch._source import Source
-from uln.batch._write import Target, write_output, write_request, write_verify
+from uln.batch._verify import process_verify
+from uln.batch._write import (
+    Target,
+    read_verify_output,
+    write_output,
+    write_request,
+    write_verify,
+    write_verify_output,
+)
 from uln.batch.spec import Kind
 
 __all__ = [
+    "VERIFY_COUNTERS",
     "Batch",
     "BatchReader",
+    "BatchResult",
     "Entry",
     "Header",
+    "LearnerResult",
     "OutputBatch",
     "OutputHeader",
+    "Resolution",
     "Source",
     "Target",
+    "VerifyLearnerResult",
+    "VerifyResult",
+    "batch_key",
     "codes",
+    "exceptions",
+    "process",
+    "process_verify",
     "read",
     "read_output",
     "read_verify",
+    "read_verify_output",
+    "resolve",
     "spec",
     "stream",
     "write_output",
     "write_request",
     "write_verify",
+    "write_verify_output",
 ]
 
 

@@ -1,5 +1,8 @@
 """The ``uln batch`` commands: check a file, make a request from an MIS export, show output.
 
+The commands that use a register (run, verify, exceptions, resolve) live in
+:mod:`uln.batch._cli_run` and join the group in :func:`batch_group`.
+
 Needs click (the ``cli`` extra); nothing else in :mod:`uln.batch` imports this module.
 Problems are printed as ``FILE: line L, column C: CODE Field: rule``; no learner's
 names, dates of birth, postcodes or emails are ever printed.
@@ -85,7 +88,14 @@ def batch_group() -> click.Group:
     >>> result = CliRunner().invoke(batch_group(), ["--help"])
     >>> "check" in result.output and "new" in result.output and "show" in result.output
     True
+    >>> "run" in result.output and "resolve" in result.output
+    True
     """
+    from uln.batch._cli_run import commands  # the commands that open a register
+
+    for command in commands():
+        if command.name not in _group.commands:
+            _group.add_command(command)
     return _group
 
 

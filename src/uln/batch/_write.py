@@ -17,6 +17,8 @@ from uln._files import atomic_write
 from uln.batch import _csvio, _xmlio
 from uln.batch._check import RowChecker
 from uln.batch._model import Duplicates, Entry
+from uln.batch._result import BatchResult, VerifyResult
+from uln.batch._source import Source
 from uln.batch.codes import COUNTERS, RETURN_CODES
 from uln.batch.spec import (
     FORMATS,
@@ -526,13 +528,13 @@ def write_verify(
 
 
 def write_output(
-    entries: Iterable[Entry],
+    entries: Iterable[Entry] | BatchResult,
     path: Target,
     *,
-    ukprn: str,
-    request_name: str,
-    version: str = "2A",
-    job_status: str = "Completed",
+    ukprn: str | None = None,
+    request_name: str | None = None,
+    version: str | None = None,
+    job_status: str | None = None,
     started: _dt.datetime | None = None,
     finished: _dt.datetime | None = None,
     format: str | None = None,
@@ -544,14 +546,21 @@ def write_output(
     row from its ``learner`` (with the ULN of the entry, else of the learner), a bad
     row from the cells it was read with. The counters are counted from the codes.
 
+    Given the :class:`~uln.batch.BatchResult` of :func:`uln.batch.process`, the
+    UKPRN, request name, version, format, job status and times are the result's
+    (an argument given overrides it): ``write_output(result, folder)``. The times
+    are those stored with the run, so processing a file again writes the same bytes.
+
     Args:
-        entries: the processed rows, in input order.
+        entries: the processed rows, in input order; or a ``BatchResult``.
         path: a folder (the file is named after ``request_name`` with ``_OUTPUT``),
             a file path, or a binary file object.
-        ukprn: the organisation the batch came from.
-        request_name: the name of the request file (written as ``FileName``).
-        version: the request's version.
-        job_status: one of :data:`~uln.batch.spec.JOB_STATUSES`.
+        ukprn: the organisation the batch came from (required for entries).
+        request_name: the name of the request file (written as ``FileName``;
+            required for entries).
+        version: the request's version (default ``2A``).
+        job_status: one of :data:`~uln.batch.spec.JOB_STATUSES` (default
+            ``Completed``).
         started: when processing started; finished: when it finished.
         format: ``"CSV"`` or ``"XML"``; by default that of ``request_name``.
         overwrite: replace an existing file (else :class:`~uln.errors.OutputError`).
@@ -574,6 +583,19 @@ def write_output(
     >>> out.getvalue().decode().splitlines()[1]
     '2A,LRB_10000001_020920240930.CSV,10000001,Completed,,,1,1,0,0,0,0'
     """
+    if isinstance(entries, BatchResult):
+        result = entries
+        entries = result.output_entries()
+        ukprn = ukprn if ukprn is not None else result.ukprn
+        request_name = request_name if request_name is not None else result.file_name
+        version = version if version is not None else result.version
+        job_status = job_status if job_status is not None else result.job_status
+        started = started if started is not None else result.started
+        finished = finished if finished is not None else result.finished
+    if ukprn is None or request_name is None:
+        raise BatchError("give the UKPRN and the request file's name (ukprn=, request_name=)")
+    version = version if version is not None else "2A"
+    job_status = job_status if job_status is not None else "Completed"
     layout = OUTPUT_LAYOUTS.get(version)
     if layout is None:
         raise BatchError(f"not a registration batch version: use one of {', '.join(VERSIONS)}")
@@ -605,7 +627,7 @@ def write_output(
             f"{len(rows)} entries are more than the {layout.max_learners} an output file "
             "holds (one per learner of its request)"
         )
-    name = output_file_name(str(request))
+    name = output_file_name(str(request))[:-3] + fmt  # the format written names the file
     header: dict[str, str] = {
         "FileVersion": version,
         "FileName": str(request),
@@ -616,13 +638,79 @@ def write_output(
         "TotalLearners": str(len(rows)),
         **{k: str(v) for k, v in counters.items()},
     }
-    destination: Path | IO[bytes]
+    destination = _output_destination(path, name)
+    _store([(destination, _emit(fmt, layout, header, layout.header, rows))], overwrite=overwrite)
+    return destination if isinstance(destination, Path) else Path(name)
+
+
+def _output_destination(path: Target, name: str) -> Path | IO[bytes]:
     if isinstance(path, (str, os.PathLike)):
         folder = Path(path)
         destination = folder / name if folder.is_dir() else folder
         if destination != folder / name:
             _check_folder(destination)
-    else:
-        destination = path
-    _store([(destination, _emit(fmt, layout, header, layout.header, rows))], overwrite=overwrite)
+        return destination
+    return path
+
+
+def write_verify_output(
+    result: VerifyResult,
+    path: Target,
+    *,
+    format: str | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write the output file of a processed verify batch; return its path.
+
+    Each learner of the :class:`~uln.batch.VerifyResult` of
+    :func:`uln.batch.process_verify` is echoed with its ``ReturnCode`` (``WSVRC001`` ..)
+    and ``FailureFlags`` (``VRF1 VRF5``); a matched learner's ULN is the register's
+    (the master's, for a linked ULN). The layout is [ours];
+    :func:`read_verify_output` reads it back.
+
+    Args:
+        result: what :func:`uln.batch.process_verify` gave.
+        path: a folder (the file is named after the request with ``_OUTPUT``), a file
+            path, or a binary file object.
+        format: ``"CSV"`` or ``"XML"``; by default that of the request.
+        overwrite: replace an existing file (else :class:`~uln.errors.OutputError`).
+
+    >>> import datetime, io
+    >>> from uln.batch import VerifyLearnerResult, VerifyResult
+    >>> when = datetime.datetime(2024, 9, 2, 18, 0)
+    >>> result = VerifyResult("10000001", "LRB_10000001_020920240930.CSV", "CSV", when, when,
+    ...     (VerifyLearnerResult(0, 4, "WSVRC006"),))
+    >>> out = io.BytesIO()
+    >>> write_verify_output(result, out).name
+    'LRB_10000001_020920240930_OUTPUT.CSV'
+    >>> out.getvalue().decode().splitlines()[1]
+    'V1,LRB_10000001_020920240930.CSV,10000001,Completed,2024-09-02T18:00:00,2024-09-02T18:00:00,1,0,0,0,1,0'
+    >>> read_verify_output(io.BytesIO(out.getvalue())) == result
+    True
+    """
+    from uln.batch import _verify as v
+
+    request = parse_file_name(result.file_name)
+    fmt = _format_of(path, format or request.format)
+    layout = v.VERIFY_OUTPUT
+    name = output_file_name(str(request))[:-3] + fmt  # the format written names the file
+    destination = _output_destination(path, name)
+    data = _emit(fmt, layout, v.header(result), layout.header, v.rows(result))
+    _store([(destination, data)], overwrite=overwrite)
     return destination if isinstance(destination, Path) else Path(name)
+
+
+def read_verify_output(source: Source) -> VerifyResult:
+    """Read a verify output file written by :func:`write_verify_output`.
+
+    The rows come back as :class:`~uln.batch.VerifyLearnerResult` (each echoed row in
+    its ``entry.values``) with the codes, ULNs and flags written; ``line`` is the row's
+    line in the output file (in CSV, that of the request when it had no blank lines).
+
+    Raises:
+        BatchError: not a verify output file, a row or code that cannot be read, or
+            counters that disagree with the rows.
+    """
+    from uln.batch import _verify as v
+
+    return v.parse(source)

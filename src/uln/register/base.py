@@ -82,6 +82,8 @@ class ExceptionKind(enum.Enum):
     """Similar learners exist (WSRC0003; batch RC007)."""
     TOO_MANY = "too_many"
     """Too many similar learners (WSRC0002; batch RC008)."""
+    MISMATCH = "uln_mismatch"
+    """A batch row's ULN does not match its details (WSVRC005; batch RC009)."""
 
 
 class ExceptionStatus(enum.Enum):
@@ -363,6 +365,20 @@ class Register(abc.ABC):
             DuplicateLearner: an entry with that index is already recorded for the batch
                 (so a learner can never be processed twice).
         """
+
+    def record_batch_entries(self, key: str, entries: Sequence[BatchEntry]) -> None:
+        """Record the outcomes of several learners of a batch at once (all or none).
+
+        As :meth:`record_batch_entry` for each; this default records them one by one
+        in a transaction, a backend may write them in one statement (the SQL register
+        does).
+
+        Raises:
+            DuplicateLearner: one of them is already recorded for the batch.
+        """
+        with self.transaction():
+            for entry in entries:
+                self.record_batch_entry(key, entry)
 
     @abc.abstractmethod
     def batch_entries(self, key: str) -> list[BatchEntry]:

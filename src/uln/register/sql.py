@@ -628,6 +628,9 @@ class SqlRegister(Register):
                     self._alloc = sa.create_engine(
                         f"sqlite:///{sqlite_path}-ulns", connect_args={"timeout": 30}
                     )
+                    # WAL: a reservation commits without waiting for the disk (it still
+                    # survives the process dying), as the register's own file does
+                    _sqlite_events(self._alloc, wal=True)
             if upgrade:
                 upgrade_schema(self._engine)
             if self._alloc is not self._engine:
@@ -1315,6 +1318,32 @@ class SqlRegister(Register):
                 except exc.IntegrityError:
                     raise DuplicateLearner(
                         f"batch entry {entry.index} is already recorded for this batch"
+                    ) from None
+
+    def record_batch_entries(self, key: str, entries: Sequence[BatchEntry]) -> None:
+        """Record several learners' outcomes in one multi-row insert (all or none)."""
+        if not entries:
+            return
+        with self._unit("recording batch entries") as connection:
+            runs = t.batch_runs
+            if connection.execute(sa.select(runs.c.key).where(runs.c.key == key)).first() is None:
+                raise NotFound(f"batch run {key}")
+            rows = [
+                {
+                    "batch_key": key,
+                    "idx": entry.index,
+                    "code": entry.code,
+                    "uln": entry.uln,
+                    "exception_id": entry.exception_id,
+                }
+                for entry in entries
+            ]
+            with self._guarded(connection, "recording batch entries"):
+                try:
+                    connection.execute(t.batch_entries.insert(), rows)
+                except exc.IntegrityError:
+                    raise DuplicateLearner(
+                        "a batch entry is already recorded for this batch"
                     ) from None
 
     def batch_entries(self, key: str) -> list[BatchEntry]:

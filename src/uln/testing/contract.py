@@ -69,6 +69,7 @@ from uln.register.base import (
     Register,
 )
 from uln.register.service import LearnerRegister, learner_identity
+from uln.testing._contract_batch import BatchContract
 from uln.testing._contract_plr import PLRContract
 from uln.testing.strategies import invalid_ulns
 
@@ -138,7 +139,7 @@ _ODD_TEXT: Final = (
 _ULNS: Final = ("1000000043", "1026893096", "1174112637", "3344556680", "4444599390")
 
 
-class RegisterContract(PLRContract):
+class RegisterContract(BatchContract, PLRContract):
     """The contract every register backend keeps. Subclass it and supply ``store``.
 
     ``store`` is a pytest fixture giving a fresh, empty :class:`~uln.register.Register`
