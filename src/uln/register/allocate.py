@@ -72,6 +72,7 @@ class UlnAllocator:
         """
         for _ in range(self.attempts):
             uln = checkdigit.generate(self._rng)
-            if store.reserve_uln(uln):
+            # a learner stored without a reservation (a store's own bulk path) is taken too
+            if store.reserve_uln(uln) and store.get(uln) is None:
                 return uln
         raise RegisterError(f"no free ULN found in {self.attempts} attempts")

@@ -179,6 +179,7 @@ class MemoryRegister(Register):
             if identity is not None and identity in self._by_identity:
                 raise DuplicateLearner("a learner with the same mandatory fields is stored")
             self._versions[uln] = [learner]
+            self._reserved.add(uln)  # a stored ULN is never issued again, even if rolled back
             self._identity_of[uln] = identity
             if identity is not None:
                 self._by_identity[identity] = uln

@@ -309,6 +309,19 @@ class RegisterContract(BatchContract, PLRContract):
         assert store.is_reserved("3344556680")
         assert not store.reserve_uln("3344556680")
 
+    def test_a_uln_stored_in_bulk_is_never_issued_again(self, store: Register) -> None:
+        class Repeating(random.Random):  # draws the stored ULN first, then a fresh one
+            def __init__(self) -> None:
+                super().__init__(0)
+                self.draws = iter([334455668, 100000004])
+
+            def randrange(self, *args: Any, **kwargs: Any) -> int:
+                return next(self.draws)
+
+        learner = _stored("3344556680")
+        store.add_many([(learner, _keys(learner), None)])
+        assert UlnAllocator(Repeating(), attempts=2).allocate(store) == "1000000043"
+
     def test_linked_to_lists_the_linked_records(self, store: Register) -> None:
         master = _stored("3344556680")
         store.add(master, keys=_keys(master), identity=None)
