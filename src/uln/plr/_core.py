@@ -31,6 +31,7 @@ from uln.plr.access import (
     check_secret,
     party_of,
 )
+from uln.plr.privacy import notice_seen
 from uln.plr.records import LearningEvent, Nomination, Organisation, User
 from uln.plr.views import PlrView
 from uln.register.base import AuditEvent, Register
@@ -122,13 +123,69 @@ _REFUSALS: Final = frozenset({INSUFFICIENT_ACCESS, "WSEC0206"})
 class PrivacyReport:
     """Learners registered without having seen the privacy notice, from the audit.
 
-    ``registered`` counts the learners registered (new ULNs issued), ``without_notice``
-    those of them whose record said the notice was not seen, with their ULNs.
+    ``registered`` counts the learners registered (new ULNs issued, by any path: the
+    service, a batch run, the register used directly), ``without_notice`` those of them
+    whose record said, when registered, that the notice was not seen, with their ULNs.
     """
 
     registered: int
     without_notice: int
     ulns: tuple[str, ...]
+
+
+REGISTERED: Final = "register"
+"""The register's audit action for a learner registered (a new ULN issued)."""
+REGISTERED_HERE: Final = "register_learner"
+"""The audit action :class:`~uln.plr.service.PlrService` records for a registration."""
+
+
+def privacy_report_of(store: Register, organisation: str) -> PrivacyReport:
+    """The learners ``organisation`` registered, and those registered without the notice.
+
+    A learner registered through :class:`~uln.plr.service.PlrService` is counted as the
+    service recorded it then (a ``privacy_notice_not_seen`` event, or none); one
+    registered any other way (a batch run, the register used directly) by the record
+    as it was registered: the version the ``register`` event names, read from the
+    learner's history when it has changed since.
+
+    >>> import uln.register
+    >>> register = uln.register.open("memory://")
+    >>> huw = {"GivenName": "Huw", "FamilyName": "Pugh", "DateOfBirth": "2005-06-07",
+    ...        "Gender": "1", "LastKnownPostCode": "LL57 2DG"}
+    >>> unseen = register.register_learner(huw, organisation="10012345").uln
+    >>> report = privacy_report_of(register.store, "10012345")
+    >>> report.registered, report.without_notice, report.ulns == (unseen,)
+    (1, 1, True)
+    """
+    registered: dict[str, int] = {}
+    through_service: set[str] = set()
+    unseen: set[str] = set()
+    for event in store.audit(organisation=organisation):
+        if event.uln is None:
+            continue
+        if event.action == REGISTERED:
+            registered.setdefault(event.uln, event.version or 1)
+        elif event.action == REGISTERED_HERE:
+            through_service.add(event.uln)
+        elif event.action == NOTICE_NOT_SEEN:
+            unseen.add(event.uln)
+    elsewhere = [uln for uln in registered if uln not in through_service]
+    current = store.get_many(elsewhere)
+    for uln in elsewhere:
+        learner = _as_registered(store, current.get(uln), uln, registered[uln])
+        if learner is not None and not notice_seen(learner):
+            unseen.add(uln)
+    ulns = tuple(sorted(unseen))
+    return PrivacyReport(len(registered), len(ulns), ulns)
+
+
+def _as_registered(
+    store: Register, current: Learner | None, uln: str, version: int
+) -> Learner | None:
+    """The learner as it was at ``version`` (the current record when unchanged since)."""
+    if current is not None and current.version == version:
+        return current
+    return next((old for old in store.history(uln) if old.version == version), None)
 
 
 @attrs.frozen

@@ -58,6 +58,7 @@ from uln.plr._core import (
     PrivacyReport,
     _refusal,
     _valid_uln,
+    privacy_report_of,
 )
 from uln.plr._users import UserAdmin
 from uln.plr.access import INSUFFICIENT_ACCESS, Action, Actor, Decision
@@ -264,7 +265,18 @@ class PlrService(UserAdmin):
 
     def privacy_report(self, actor: Actor, organisation: str) -> PrivacyReport | PlrResult:
         """How many learners ``organisation`` registered, and how many of them without
-        the privacy notice seen (from the audit); a refusal as a :class:`PlrResult`."""
+        the privacy notice seen (from the audit); a refusal as a :class:`PlrResult`.
+
+        Every registration path counts: through this service, a batch run
+        (:func:`uln.batch.process`, a 3A file's ``PrivacyNoticeSeen``), an exception
+        resolved with a new learner, or :class:`~uln.register.LearnerRegister` used
+        directly. A learner counts as registered for each ``register`` event of the
+        organisation in the register's audit (a new ULN issued; a ``load`` of a learner
+        who already had a ULN is not a registration). Whether the notice was seen is
+        read from the record **as it was registered** (its first version in the
+        register's history), so recording the notice later does not take the learner
+        off the report.
+        """
         acting = self.acting(actor)
         if acting is None:
             return _refusal(_UNKNOWN_ACTOR)
@@ -273,10 +285,7 @@ class PlrService(UserAdmin):
         )
         if not decision:
             return _refusal(decision)
-        events = self._store.audit(organisation=organisation)
-        registered = {e.uln for e in events if e.action == "register" and e.uln}
-        unseen = tuple(sorted({e.uln for e in events if e.action == NOTICE_NOT_SEEN and e.uln}))
-        return PrivacyReport(len(registered), len(unseen), unseen)
+        return privacy_report_of(self._store, organisation)
 
     # -- learning events ---------------------------------------------------------------
 
