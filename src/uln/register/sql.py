@@ -33,6 +33,7 @@ import hashlib
 import json
 import random
 import threading
+import time
 from collections import Counter
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -97,6 +98,7 @@ _PAGE: Final = 1_000  # learners read at a time when iterating
 _CHUNK: Final = 500  # values in one IN (...) list
 _CACHE_SIZE: Final = 50_000  # prepared candidate records kept between finds
 _LOCK_ID: Final = 0x756C6E  # PostgreSQL advisory lock held while migrating ("uln")
+_WAL_ATTEMPTS: Final = 100  # tries at turning a new SQLite file to WAL (about 10 s)
 _SQLITE_CACHE_KB: Final = 262_144  # the page cache of a connection to an SQLite file
 _ANALYZE_EVERY: Final = 1_000  # write transactions between checks of the planner statistics
 _ANALYZE_GROWTH: Final = 0.5  # rows changed since the last ANALYZE, as a share of the table
@@ -426,6 +428,21 @@ def _engine(url: str) -> tuple[Engine, str | None]:
     return sa.create_engine(parsed, pool_recycle=3600, isolation_level="READ COMMITTED"), None
 
 
+def _wal(cursor: Any) -> None:
+    # Turning a new file to WAL needs it to itself: processes opening one new register at
+    # once can get "database is locked" at once, without the busy handler waiting (SQLite
+    # refuses rather than risk a deadlock), so the switch is tried again for a while.
+    for attempt in range(_WAL_ATTEMPTS):
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except Exception as error:  # sqlite3.OperationalError: database is locked
+            if "locked" not in str(error) or attempt == _WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 + random.random() * 0.1)
+        else:
+            return
+
+
 def _sqlite_events(engine: Engine, *, wal: bool) -> None:
     # pysqlite's own transaction handling is switched off: SQLAlchemy's begin emits
     # BEGIN IMMEDIATE (a writer waits for the lock up front, never fails half way), or a
@@ -434,14 +451,14 @@ def _sqlite_events(engine: Engine, *, wal: bool) -> None:
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout=30000")
         if wal:
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _wal(cursor)
             cursor.execute("PRAGMA synchronous=NORMAL")
             # a page cache of up to 256 MB (the default is 2 MB): the key table's index
             # takes keys in no order, and a bulk import of 200,000 learners ran 1.7 times
             # as fast with it (memory grows only as pages are read, then stays flat)
             cursor.execute(f"PRAGMA cache_size=-{_SQLITE_CACHE_KB}")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
