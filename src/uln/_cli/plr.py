@@ -27,7 +27,8 @@ from typing import Any, Final
 
 import click
 
-from uln._cli.register import _open, _register_option
+from uln._cli.register import _open
+from uln._cli.register import register_option as _register_option
 from uln.errors import UlnError, UlnWarning
 from uln.plr.access import LRS, Action, AsLearner, Party
 from uln.plr.privacy import PRIVACY_LANGUAGES, render_privacy_notice

@@ -50,7 +50,7 @@ _CHUNK: Final = 2_000
 """Rows imported per transaction (learners with a ULN written together, see
 :meth:`LearnerRegister.load_many`)."""
 
-_register_option = click.option(
+register_option = click.option(
     "--register",
     "url",
     envvar="ULN_REGISTER",
@@ -61,12 +61,18 @@ _register_option = click.option(
 )
 
 
-def _url(value: str) -> str:
+def register_url(value: str) -> str:
+    """The register's URL: a plain path is an SQLite file."""
     return value if "://" in value else f"sqlite:///{value}"
 
 
-def _where(url: str) -> str:
-    """The URL without anything secret: the scheme, and the file for SQLite."""
+def where(url: str) -> str:
+    """The register's URL as it may be printed: the scheme, and the file for SQLite
+    (the rest of a server URL may hold a password).
+
+    >>> where("sqlite:///uln.sqlite3"), where("postgresql+psycopg://me:secret@db/uln")
+    ('uln.sqlite3', 'postgresql+psycopg')
+    """
     scheme = url.partition(":")[0]
     if scheme.startswith("sqlite"):
         return url.partition(":///")[2] or scheme
@@ -75,7 +81,7 @@ def _where(url: str) -> str:
 
 def _open(url: str) -> LearnerRegister:
     try:
-        return open_register(_url(url))
+        return open_register(register_url(url))
     except UlnError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -91,7 +97,7 @@ def init(url: str) -> None:
     """Create the register at URL (or upgrade its schema); default ./uln.sqlite3."""
     with _open(url) as register:
         count = register.count()
-    click.echo(f"register ready ({_where(_url(url))}): {count} learners")
+    click.echo(f"register ready ({where(register_url(url))}): {count} learners")
 
 
 def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
@@ -115,7 +121,7 @@ _SUMMARY: Final = {
 
 @register_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@_register_option
+@register_option
 @click.option(
     "--organisation",
     default=DEFAULT_ORGANISATION,
@@ -252,7 +258,7 @@ def _print_result(result: Result, as_json: bool) -> None:
 @click.option("--postcode", required=True, help="Last known postcode.")
 @click.option("--previous-family", default=None, help="Previous family name.")
 @click.option("--email", default=None, help="Email address.")
-@_register_option
+@register_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def find(
     given: str,
@@ -291,7 +297,7 @@ def find(
 @click.option("--family", required=True, help="Family name.")
 @click.option("--dob", default=None, help="Date of birth (YYYY-MM-DD).")
 @click.option("--gender", default=None, help="Gender: 0, 1, 2, 9.")
-@_register_option
+@register_option
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def verify(
     uln: str,
@@ -316,7 +322,7 @@ def verify(
 
 @register_group.command("show")
 @click.argument("uln")
-@_register_option
+@register_option
 def show(uln: str, url: str) -> None:
     """Show a learner's record, its links and its audit history."""
     with _open(url) as register:

@@ -27,7 +27,9 @@ from typing import Any, Final
 
 import click
 
-from uln._cli.register import DEFAULT_REGISTER
+from uln._cli.register import register_option as _register_option
+from uln._cli.register import register_url as _url
+from uln._cli.register import where
 from uln._files import atomic_write
 from uln.batch.spec import OUTPUT_SUFFIX, output_file_name
 from uln.errors import BatchError, OutputError, UlnError
@@ -52,34 +54,6 @@ def _stop(text: str, code: int = EXIT_REFUSED) -> SystemExit:
     """Print ``text`` on standard error; the exception to raise to exit with ``code``."""
     _say(text, err=True)
     return SystemExit(code)
-
-
-_register_option = click.option(
-    "--register",
-    "url",
-    envvar="ULN_REGISTER",
-    default=DEFAULT_REGISTER,
-    show_default=True,
-    help="The register's URL (memory://, sqlite:///path, postgresql+psycopg://..., "
-    "mysql+pymysql://...) or an SQLite file; ULN_REGISTER overrides the default.",
-)
-
-
-def _url(value: str) -> str:
-    return value if "://" in value else f"sqlite:///{value}"
-
-
-def where(url: str) -> str:
-    """The register's URL as it may be printed: the scheme, and the file for SQLite
-    (the rest of a server URL may hold a password).
-
-    >>> where("sqlite:///uln.sqlite3"), where("postgresql+psycopg://me:secret@db/uln")
-    ('uln.sqlite3', 'postgresql+psycopg')
-    """
-    scheme = url.partition(":")[0]
-    if scheme.startswith("sqlite"):
-        return url.partition(":///")[2] or scheme
-    return scheme
 
 
 def _open(url: str) -> Any:
