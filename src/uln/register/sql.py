@@ -827,6 +827,54 @@ class SqlRegister(Register):
         :meth:`reserve_uln`; ULNs reserved before stay reserved)."""
         self._reserve_all(list(ulns))
 
+    def claim_ulns(self, ulns: Sequence[str]) -> list[str]:
+        """Reserve each of ``ulns`` that was never reserved, for good (committed at once,
+        on a connection of its own); returns those, in the order given.
+
+        One round trip for a whole block of ULNs, where :meth:`reserve_uln` takes one
+        per ULN: the allocator draws a block at a time. A ULN reserved here and never
+        issued (the process ends first) is simply never issued.
+        """
+        wanted = list(dict.fromkeys(ulns))
+        if not wanted:
+            return []
+        if self._memory_reserved is not None:
+            fresh = [uln for uln in wanted if uln not in self._memory_reserved]
+            self._memory_reserved.update(fresh)
+            return fresh
+        table = t.ulns_allocated
+        if self._dialect == "postgresql":  # committed by the insert itself
+            with _mapped("reserving ULNs"), self._alloc.connect() as connection:
+                connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+                claimed = set(
+                    connection.execute(
+                        postgresql.insert(table)
+                        .values([{"uln": uln} for uln in wanted])
+                        .on_conflict_do_nothing()
+                        .returning(table.c.uln)
+                    ).scalars()
+                )
+            return [uln for uln in wanted if uln in claimed]
+        # SQLite holds its write lock from BEGIN IMMEDIATE, so what the select saw free
+        # is still free at the insert; on MariaDB another process may take one meanwhile
+        # (the insert then fails whole): those are reserved one by one instead
+        with _mapped("reserving ULNs"), self._alloc.connect() as connection:
+            taken = set(
+                connection.execute(sa.select(table.c.uln).where(table.c.uln.in_(wanted)))
+                .scalars()
+                .all()
+            )
+            fresh = [uln for uln in wanted if uln not in taken]
+            try:
+                if fresh:
+                    connection.execute(table.insert(), [{"uln": uln} for uln in fresh])
+                connection.commit()
+            except exc.IntegrityError:
+                connection.rollback()
+            else:
+                return fresh
+        return [uln for uln in fresh if self.reserve_uln(uln)]
+
     def is_reserved(self, uln: str) -> bool:
         if self._memory_reserved is not None:
             return uln in self._memory_reserved
