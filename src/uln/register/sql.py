@@ -660,6 +660,10 @@ class SqlRegister(Register):
         """A unit of work on one connection; an inner one is a SAVEPOINT inside it."""
         return self._transaction()
 
+    def in_transaction(self) -> bool:
+        """Whether this thread is inside :meth:`transaction`."""
+        return self._state.connection is not None
+
     @contextmanager
     def _transaction(self, *, read: bool = False) -> Iterator[None]:
         state = self._state
