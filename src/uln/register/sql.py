@@ -356,6 +356,12 @@ def _counts_query() -> Any:
         .group_by(column)
         for kind, column in (("given", learners.c.given_key), ("family", learners.c.family_key))
     ]
+    keys = t.block_keys.c.key
+    parts.append(  # the size of each block a find may read
+        sa.select(sa.literal("block").label("kind"), keys.label("key"), sa.func.count())
+        .where(keys.in_(sa.bindparam("blocks", expanding=True)))
+        .group_by(keys)
+    )
     parts.append(
         sa.select(
             sa.literal("total").label("kind"),
@@ -376,10 +382,18 @@ _RESERVE_ONE: Final = (
 )
 """Reserve one ULN on PostgreSQL: a row back when it was free."""
 
-_INSERT_LEARNER: Final = (
-    postgresql.insert(t.learners).on_conflict_do_nothing().returning(t.learners.c.uln)
+_ADD_LEARNER_PG: Final = sa.text(  # our table and column names; the values are bound
+    f"WITH added AS (INSERT INTO {t.learners.name} ({', '.join(_LEARNER_COLUMNS)}) "  # noqa: S608
+    f"VALUES ({', '.join(':' + c for c in _LEARNER_COLUMNS)}) "
+    "ON CONFLICT DO NOTHING RETURNING uln), "
+    f"versions AS (INSERT INTO {t.learner_versions.name} (uln, version, data) "
+    "SELECT uln, :version, :data FROM added), "
+    f'keys AS (INSERT INTO {t.block_keys.name} ("key", uln) '
+    "SELECT k, added.uln FROM added, unnest(CAST(:keys AS text[])) AS k) "
+    "SELECT uln FROM added"
 )
-"""Add a learner on PostgreSQL: no row back when its ULN or identity is taken."""
+"""Add a learner, its first version and its blocking keys on PostgreSQL in one round
+trip: no row back when its ULN or identity is taken (and nothing inserted)."""
 
 _RESERVE_ALL: Final = {  # insert, or leave the row there (driver SQL, values bound)
     "postgresql": "INSERT INTO uln_ulns_allocated (uln) VALUES (%s) ON CONFLICT DO NOTHING",
@@ -541,8 +555,11 @@ class _SqlFrequencies(TermFrequencies):
     def total(self, value: int) -> None:
         self.__dict__["_total"] = value
 
-    def prefetch(self, connection: Connection, record: MatchRecord) -> None:
-        """Read the counts a find of ``record`` needs (and the total) in one query.
+    def prefetch(
+        self, connection: Connection, record: MatchRecord, blocks: Sequence[str] = ()
+    ) -> dict[str, int]:
+        """Read the counts a find of ``record`` needs (and the total), and the sizes of
+        ``blocks`` (stored keys), in one query; returns the sizes of those that exist.
 
         The weights ask for the query's given name and for the family name it agrees
         on, which is its own family name or one of its previous ones.
@@ -555,24 +572,36 @@ class _SqlFrequencies(TermFrequencies):
         wanted_given = [k for k in wanted_given if k not in given]
         wanted_family = [k for k in dict.fromkeys(wanted_family) if k not in family]
         with_total = self.__dict__["_total"] is None
+        sizes: dict[str, int] = {}
         if not (wanted_given or wanted_family or with_total):
-            return
+            if blocks:
+                rows = connection.execute(_BLOCK_SIZES, {"keys": list(blocks)})
+                sizes.update((key, int(count)) for key, count in rows)
+            return sizes
         stored_given = {_stored(k, t.NAME_LENGTH): k for k in wanted_given}
         stored_family = {_stored(k, t.NAME_LENGTH): k for k in wanted_family}
         given.update(dict.fromkeys(wanted_given, 0))
         family.update(dict.fromkeys(wanted_family, 0))
         rows = connection.execute(
             _NAME_COUNTS,
-            {"given": list(stored_given), "family": list(stored_family), "with_total": with_total},
+            {
+                "given": list(stored_given),
+                "family": list(stored_family),
+                "blocks": list(blocks),
+                "with_total": with_total,
+            },
         )
         for kind, key, count in rows:
-            if kind == "given":
+            if kind == "block":
+                sizes[key] = int(count)
+            elif kind == "given":
                 given[stored_given[key]] = int(count)
             elif kind == "family":
                 family[stored_family[key]] = int(count)
             elif with_total:  # (an aggregate gives its row even when not asked for)
                 self.__dict__["_total"] = int(count) + self.__dict__["_register"]._state.delta
         self._cache.clear()
+        return sizes
 
 
 class _SqlCandidates:
@@ -923,18 +952,14 @@ class SqlRegister(Register):
         """:meth:`add` on PostgreSQL: a clash is seen by ``ON CONFLICT DO NOTHING`` rather
         than by a failed insert, so no SAVEPOINT is needed to carry on after it (two round
         trips fewer per registration)."""
+        key_list = [] if keys is None else [r["key"] for r in _key_rows(uln, keys)]
         with self._unit("adding a learner") as connection:
-            if connection.execute(_INSERT_LEARNER, row).first() is None:
+            # one statement: the version and the keys are inserted only when the learner is
+            params = {**row, "keys": key_list}
+            if connection.execute(_ADD_LEARNER_PG, params).first() is None:
                 raise DuplicateLearner(
                     f"ULN {uln}: a stored learner has this ULN or the same identity"
                 )
-            connection.execute(
-                t.learner_versions.insert(), {"uln": uln, "version": version, "data": row["data"]}
-            )
-            if keys is not None:
-                key_rows = _key_rows(uln, keys)
-                if key_rows:
-                    connection.execute(t.block_keys.insert(), key_rows)
             if keys is not None:
                 self._state.delta += 1
 
@@ -1167,15 +1192,18 @@ class SqlRegister(Register):
         if not wanted:
             return []
         with self._unit("finding candidates", read=True) as connection:
-            sizes = connection.execute(_BLOCK_SIZES, {"keys": list(wanted)}).all()
-            allowed = [
-                stored for stored, size in sizes if size <= block_limit(record, wanted[stored])
-            ]
-            rows = connection.execute(_CANDIDATE_ROWS, {"keys": allowed}).all() if allowed else []
-            found = [(row.uln, self._prepared(row.uln, row.version, row.data)) for row in rows]
-            if frequencies is not None:  # the name counts its weights will ask for
-                frequencies.prefetch(connection, record)
-        return found
+            if frequencies is not None:  # with the name counts its weights will ask for
+                sizes = frequencies.prefetch(connection, record, list(wanted))
+            else:
+                rows = connection.execute(_BLOCK_SIZES, {"keys": list(wanted)})
+                sizes = {key: int(count) for key, count in rows}
+            allowed = sorted(
+                stored
+                for stored, size in sizes.items()
+                if size <= block_limit(record, wanted[stored])
+            )
+            found = connection.execute(_CANDIDATE_ROWS, {"keys": allowed}).all() if allowed else []
+        return [(row.uln, self._prepared(row.uln, row.version, row.data)) for row in found]
 
     def _prepared(self, uln: str, version: int, data: str) -> MatchRecord:
         cache = self._cache
