@@ -151,6 +151,15 @@ def _load_learner(data: str) -> Learner:
     return Learner.from_dict(json.loads(data))
 
 
+def _match_record_of(data: str) -> MatchRecord:
+    """The match record of a stored learner, read from its stored demographics as they
+    are (the learner's normalised fields, by name): the same record as from the whole
+    :class:`~uln.Learner`, without building it (a find reads dozens of candidates, and
+    building each was half its time)."""
+    demographics = json.loads(data).get("demographics") or {}
+    return match_record(demographics) if demographics else match_record(None)
+
+
 def _stored(text: str, length: int) -> str:
     """``text`` as stored in an indexed column: a digest when it is too long."""
     if len(text) <= length:
@@ -1216,7 +1225,7 @@ class SqlRegister(Register):
         key = (uln, version, data)
         record = cache.get(key)
         if record is None:
-            record = match_record(_load_learner(data).demographics)
+            record = _match_record_of(data)
             if len(cache) >= _CACHE_SIZE:
                 cache.clear()
             cache[key] = record
