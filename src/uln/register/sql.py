@@ -761,7 +761,7 @@ class SqlRegister(Register):
                 self._refresh_statistics()
 
     def _refresh_statistics(self, added: int = 0) -> None:
-        """ANALYZE the learners and their keys on PostgreSQL when they changed a lot.
+        """VACUUM and ANALYZE the learners and their keys on PostgreSQL when they changed a lot.
 
         The finds look blocks up by key; a planner that has never seen the tables'
         statistics reads the whole key table instead (50 ms rather than 0.5 ms for
@@ -783,8 +783,14 @@ class SqlRegister(Register):
                 seen, changed = max(0.0, float(row[0])), int(row[1]) + added
                 if changed > max(_ANALYZE_MIN, _ANALYZE_GROWTH * seen):
                     connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-                    connection.exec_driver_sql(f"ANALYZE {t.learners.name}")  # our names
-                    connection.exec_driver_sql(f"ANALYZE {t.block_keys.name}")
+                    for table in (t.learners.name, t.block_keys.name):  # our names
+                        try:
+                            # VACUUM too: the counts a find makes (block sizes, name
+                            # counts) then read the indexes alone, not every row they
+                            # count (a find on 100,000 learners took 1.5 times as long)
+                            connection.exec_driver_sql(f"VACUUM (ANALYZE) {table}")
+                        except exc.SQLAlchemyError:  # a role that may only analyze
+                            connection.exec_driver_sql(f"ANALYZE {table}")
         except exc.SQLAlchemyError:
             return
 
