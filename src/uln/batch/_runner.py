@@ -100,7 +100,8 @@ class Runner:
 
     def _registered(self, learner: Learner, line: int | None) -> Outcome:
         register = self.register
-        result = register.register_learner(learner, organisation=self.organisation)
+        # inside the chunk's transaction, which is kept or rolled back whole
+        result = register.register_within(learner, organisation=self.organisation)
         code = result.code
         if code == "WSRC0005":
             return Outcome("RC002", result.uln)

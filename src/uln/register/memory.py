@@ -117,6 +117,10 @@ class MemoryRegister(Register):
         """A unit of work; an inner one is a savepoint of the outer one."""
         return self._transaction()
 
+    def in_transaction(self) -> bool:
+        """Whether a :meth:`transaction` is open."""
+        return self._log is not None
+
     @contextmanager
     def _transaction(self) -> Iterator[None]:
         self._check_open()

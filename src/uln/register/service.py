@@ -266,18 +266,45 @@ class LearnerRegister:
         with self._store.transaction():
             return self._register(learner, org, force=force)
 
-    def _register(self, learner: Learner, org: str, *, force: bool) -> Result:
+    def register_within(self, record: Learner, *, organisation: str) -> Result:
+        """:meth:`register_learner` as one step of the caller's transaction (a batch's).
+
+        The same checks, codes and changes, without a savepoint of its own (two round
+        trips fewer on a database): the caller's transaction must be kept or rolled
+        back whole, never carried on after this raised. The learners returned carry no
+        ``linked_ulns`` (one query fewer each); everything else is as
+        :meth:`register_learner` gives.
+
+        Outside a transaction it opens one, as :meth:`register_learner` does.
+
+        Raises:
+            InvalidRecord, AgeOutOfRange, ValidationError: as :meth:`register_learner`,
+                before anything is changed.
+        """
+        org = self._organisation(organisation)
+        learner = self._learner(record)
+        if not learner.demographics.is_complete:
+            return Result("WSRC0015")
+        self._check_age(learner.demographics)
+        joined: Callable[[], bool] | None = getattr(self._store, "in_transaction", None)
+        if joined is not None and joined():
+            return self._register(learner, org, force=False, links=False)
+        with self._store.transaction():  # no transaction open (or a store that cannot say)
+            return self._register(learner, org, force=False, links=False)
+
+    def _register(self, learner: Learner, org: str, *, force: bool, links: bool = True) -> Result:
         store = self._store
         identity = self._identity(learner.demographics)
         existing = store.find_identity(identity)
         if existing is not None:
-            return self._refused(existing)
+            return self._refused(existing, links=links)
         if not force:
             found = self.matcher.search(learner.demographics, store.candidates())
             if found.outcome is Outcome.EXACT:
                 assert found.best is not None
                 uln = str(found.best.id)
-                return Result(self.rules.exact_on_register, uln, self._learners([uln]))
+                learners = self._learners([uln], links=links)
+                return Result(self.rules.exact_on_register, uln, learners)
             if found.outcome in (Outcome.POSSIBLE, Outcome.TOO_MANY):
                 kind = (
                     ExceptionKind.POSSIBLE
@@ -294,12 +321,13 @@ class LearnerRegister:
                 )
                 exception_id = store.add_exception(item)
                 self._audit(org, "exception", None, detail=f"exception {exception_id}")
-                return Result(found.code, learners=self._learners(ulns), exception_id=exception_id)
+                learners = self._learners(ulns, links=links)
+                return Result(found.code, learners=learners, exception_id=exception_id)
         return self._issue(learner, identity, org)
 
-    def _refused(self, existing: str) -> Result:
+    def _refused(self, existing: str, *, links: bool = True) -> Result:
         master = self._master_of(existing)
-        return Result("WSRC0021", master, self._learners([master]))
+        return Result("WSRC0021", master, self._learners([master], links=links))
 
     def _issue(self, learner: Learner, identity: str, org: str) -> Result:
         uln = self._allocator.allocate(self._store)
@@ -963,8 +991,10 @@ class LearnerRegister:
         assert learner.uln is not None
         return attrs.evolve(learner, linked_ulns=tuple(self._store.linked_to(learner.uln)))  # type: ignore[arg-type]
 
-    def _learners(self, ulns: list[str]) -> tuple[Learner, ...]:
+    def _learners(self, ulns: list[str], *, links: bool = True) -> tuple[Learner, ...]:
         stored = self._store.get_many(ulns)
+        if not links:
+            return tuple(stored[uln] for uln in ulns if uln in stored)
         return tuple(self._with_links(stored[uln]) for uln in ulns if uln in stored)
 
 
