@@ -819,52 +819,43 @@ class Matcher:
             # and each pair of classes is weighed once, when one of them holds several records
             values = attrgetter(*(field.name for field in attrs.fields(MatchRecord)))
             classes: dict[Any, int] = {}
-            class_of = {r: classes.setdefault(values(r), len(classes)) for _, _, r in index.slots()}
+            class_of = {
+                slot: classes.setdefault(values(r), len(classes)) for slot, _, r in index.slots()
+            }
             sizes = Counter(class_of.values())
-            # the records that repeat, by class (as a negative number: a record that does
-            # not repeat stands for itself, by its id, a positive number)
-            shared = {r: -1 - c for r, c in class_of.items() if sizes[c] > 1}
+            # the slots of records that repeat, by class (as a negative number: a record
+            # that does not repeat stands for itself, by its slot, 0 or more)
+            shared = {slot: -1 - c for slot, c in class_of.items() if sizes[c] > 1}
             del classes, sizes, class_of
         if jobs > 1 and len(index) >= _PARALLEL_MIN and _can_fork():
             yield from self._dedupe_in_processes(index, shared, floor, progress, jobs)
             return
         memo: dict[tuple[int, int], float] = {}  # bounded: cleared when full
         weigh, make_link = self._weigh, self._link
-        pairs = index.pairs()
+        slots, ids = index._records, index._ids
+        pairs = index._pair_slots()
         done = 0
         while True:
-            batch: list[Link] = []
-            with _collector_paused():  # never across a yield
-                for key, record, candidates in islice(pairs, _BATCH):
-                    found = []
-                    many = shared.get(record)
-                    mine = id(record) if many is None else many
-                    for other, candidate in candidates:
-                        theirs = shared.get(candidate)
-                        if many is not None or theirs is not None:
-                            pair = (mine, id(candidate) if theirs is None else theirs)
-                            weight = memo.get(pair)
-                            if weight is None:
-                                if len(memo) >= _CACHE_SIZE:
-                                    memo.clear()
-                                weight = memo[pair] = weigh(record, candidate, tf)
-                        else:
-                            weight = weigh(record, candidate, tf)
-                        if weight >= floor:
-                            found.append((weight, other))
-                    found.sort(key=_by_weight)
-                    batch.extend(make_link(key, other, weight) for weight, other in found)
+            with _collector_paused():  # finding and weighing; never across a yield
+                chunk = list(islice(pairs, _BATCH))
+                if not chunk:
+                    return
+                scored = _weigh_pairs(weigh, slots, shared, tf, floor, memo, chunk)
+                batch = [
+                    make_link(ids[slot], ids[other], weight)
+                    for slot, found in scored
+                    for weight, other in found
+                ]
+            if progress is not None:
+                for _ in scored:
                     done += 1
-                    if progress is not None:
-                        progress(done)
-            if not batch and done >= len(index):
-                return
+                    progress(done)
             yield from batch
 
     def _dedupe_in_processes(
         self,
         index: CandidateIndex,
-        shared: dict[MatchRecord, int],
+        shared: dict[int, int],
         floor: float,
         progress: Callable[[int], object] | None,
         jobs: int,
@@ -884,8 +875,7 @@ class Matcher:
         from uln.matching.index import _collector_paused
 
         ids = index._ids
-        by_slot = {slot: shared[record] for slot, _, record in index.slots() if record in shared}
-        _WORKER_STATE[:] = [self, index._records, by_slot, index.frequencies, floor]
+        _WORKER_STATE[:] = [self, index._records, shared, index.frequencies, floor]
         gc.collect()
         gc.freeze()  # the index stays in pages shared with the workers (no collector writes)
         try:
@@ -1037,11 +1027,27 @@ def _slices(
 def _weigh_slice(
     chunk: list[tuple[int, list[int]]],
 ) -> list[tuple[int, list[tuple[float, int]]]]:
-    """In a worker: each record's candidates weighed, those at or above the floor kept,
-    best first (the serial loop of :meth:`Matcher.iter_dedupe`, by slot)."""
+    """In a worker: :func:`_weigh_pairs` with the state inherited from the fork."""
     matcher, records, shared, tf, floor = _WORKER_STATE
-    memo = _WORKER_MEMO
-    weigh = matcher._weigh
+    return _weigh_pairs(matcher._weigh, records, shared, tf, floor, _WORKER_MEMO, chunk)
+
+
+def _weigh_pairs(
+    weigh: Callable[[MatchRecord, MatchRecord, TermFrequencies | None], float],
+    records: Sequence[MatchRecord | None],
+    shared: Mapping[int, int],
+    tf: TermFrequencies | None,
+    floor: float,
+    memo: dict[tuple[int, int], float],
+    chunk: list[tuple[int, list[int]]],
+) -> list[tuple[int, list[tuple[float, int]]]]:
+    """Each record's candidates weighed (by slot), those at or above ``floor`` kept, best
+    first: the pair loop of :meth:`Matcher.iter_dedupe`, in this process or a worker.
+
+    A pair's weight depends only on the prepared values of its two records, so a pair
+    in which either record repeats (``shared``: slot -> its class) is weighed once per
+    pair of classes and kept in ``memo`` (cleared when full).
+    """
     out = []
     for slot, others in chunk:
         record = records[slot]
@@ -1057,9 +1063,9 @@ def _weigh_slice(
                 if weight is None:
                     if len(memo) >= _CACHE_SIZE:
                         memo.clear()
-                    weight = memo[pair] = weigh(record, candidate, tf)
+                    weight = memo[pair] = weigh(record, candidate, tf)  # type: ignore[arg-type]
             else:
-                weight = weigh(record, candidate, tf)
+                weight = weigh(record, candidate, tf)  # type: ignore[arg-type]
             if weight >= floor:
                 found.append((weight, other))
         found.sort(key=_by_weight)
