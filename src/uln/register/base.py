@@ -198,6 +198,12 @@ class Register(abc.ABC):
     def close(self) -> None:
         """Release connections and files; the register cannot be used afterwards."""
 
+    def in_transaction(self) -> bool:
+        """Whether this thread is inside :meth:`transaction` (so a step can join it
+        rather than open a nested one). This default says no: a backend that can tell
+        says so (memory and SQL do)."""
+        return False
+
     # -- ULN allocation ----------------------------------------------------------------
 
     @abc.abstractmethod
@@ -210,6 +216,13 @@ class Register(abc.ABC):
     @abc.abstractmethod
     def is_reserved(self, uln: str) -> bool:
         """Whether ``uln`` was ever reserved."""
+
+    def reserve_ulns(self, ulns: Sequence[str]) -> None:
+        """Record each of ``ulns`` as issued, for good (ULNs reserved before stay
+        reserved). This default reserves them one by one; a backend may do it at once
+        (the SQL register does, in one statement)."""
+        for uln in ulns:
+            self.reserve_uln(uln)
 
     # -- learners ----------------------------------------------------------------------
 
@@ -335,6 +348,12 @@ class Register(abc.ABC):
     @abc.abstractmethod
     def record(self, event: AuditEvent) -> None:
         """Add an event to the audit history (inside the current transaction)."""
+
+    def record_many(self, events: Sequence[AuditEvent]) -> None:
+        """:meth:`record` each event; this default one by one, a backend may write them
+        at once (the SQL register does, in one multi-row insert)."""
+        for event in events:
+            self.record(event)
 
     @abc.abstractmethod
     def audit(self, *, uln: str | None = None, organisation: str | None = None) -> list[AuditEvent]:

@@ -286,8 +286,7 @@ class LearnerRegister:
         if not learner.demographics.is_complete:
             return Result("WSRC0015")
         self._check_age(learner.demographics)
-        joined: Callable[[], bool] | None = getattr(self._store, "in_transaction", None)
-        if joined is not None and joined():
+        if self._store.in_transaction():
             return self._register(learner, org, force=False, links=False)
         with self._store.transaction():  # no transaction open (or a store that cannot say)
             return self._register(learner, org, force=False, links=False)
@@ -505,12 +504,7 @@ class LearnerRegister:
             )
             for learner in learners
         ]
-        reserve_many = getattr(store, "reserve_ulns", None)  # a bulk form, when it has one
-        if reserve_many is not None:
-            reserve_many(ulns)
-        else:
-            for uln in ulns:
-                store.reserve_uln(uln)
+        store.reserve_ulns(ulns)
         with store.transaction():
             store.add_many(
                 (
@@ -532,12 +526,7 @@ class LearnerRegister:
                 )
                 for uln, new in zip(ulns, news, strict=True)
             ]
-            record_many = getattr(store, "record_many", None)
-            if record_many is not None:
-                record_many(events)
-            else:
-                for event in events:
-                    store.record(event)
+            store.record_many(events)
         return [
             Result("WSRC0005", uln, (new,), version=1) for uln, new in zip(ulns, news, strict=True)
         ]
