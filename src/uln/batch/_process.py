@@ -23,7 +23,7 @@ import attrs
 from uln.batch._model import Batch, Entry, Header
 from uln.batch._read import BatchReader
 from uln.batch._result import BatchResult, LearnerResult
-from uln.batch._runner import KIND_CODE, Clock, Outcome, Runner, clock_of
+from uln.batch._runner import KIND_CODE, RESOLVED_CODE, Clock, Outcome, Runner, clock_of
 from uln.batch._source import Source
 from uln.batch.codes import code_for
 from uln.batch.spec import Kind, Layout
@@ -425,10 +425,8 @@ def _resolved(
         item = min(later, key=lambda other: other.id)
     if item is None:
         return code, uln, exception_id
-    if item.status is ExceptionStatus.RESOLVED_EXISTING:
-        return "RC001", item.resolved_uln, item.id
-    if item.status is ExceptionStatus.RESOLVED_NEW:
-        return "RC002", item.resolved_uln, item.id
+    if item.status in RESOLVED_CODE:
+        return RESOLVED_CODE[item.status], item.resolved_uln, item.id
     if item.id != exception_id and item.status is ExceptionStatus.OPEN:
         return KIND_CODE[item.kind], None, item.id
     return code, uln, exception_id

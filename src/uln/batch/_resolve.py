@@ -8,7 +8,7 @@ from typing import Any
 import attrs
 
 from uln.batch._result import BatchResult, Resolution
-from uln.batch._runner import FOUND, KIND_CODE, Clock, Runner, clock_of
+from uln.batch._runner import FOUND, KIND_CODE, RESOLVED_CODE, Clock, Runner, clock_of
 from uln.errors import IntegrityError, NotFound, RegisterError
 from uln.identifiers import ukprn as _ukprn
 from uln.learner import Learner
@@ -126,10 +126,12 @@ def resolve(
         result = register.resolve(
             exception_id, organisation=organisation, uln=uln, register_new=register_new
         )
-        if result.code == "WSRC0005":
-            return Resolution(exception_id, "RC002", result.uln, "resolved_new")
-        if result.code == "WSRC0004":
-            return Resolution(exception_id, "RC001", result.uln, "resolved_existing")
+        resolved = {
+            "WSRC0005": ExceptionStatus.RESOLVED_NEW,
+            "WSRC0004": ExceptionStatus.RESOLVED_EXISTING,
+        }.get(result.code)
+        if resolved is not None:
+            return Resolution(exception_id, RESOLVED_CODE[resolved], result.uln, resolved.value)
         return Resolution(exception_id, KIND_CODE[item.kind], result.uln, "open")
     org = _ukprn.validate(organisation, allow_test=True)
     clock = clock_of(now)
@@ -149,7 +151,7 @@ def resolve(
                 attrs.evolve(item, status=status, resolved_uln=outcome.uln, resolved=clock())
             )
             runner.audit("resolve", outcome.uln, f"exception {exception_id}")
-            return Resolution(exception_id, "RC002" if new else "RC001", outcome.uln, status.value)
+            return Resolution(exception_id, RESOLVED_CODE[status], outcome.uln, status.value)
         if outcome.exception_id is not None:
             store.update_exception(
                 attrs.evolve(item, status=ExceptionStatus.WITHDRAWN, resolved=clock())

@@ -15,10 +15,19 @@ import attrs
 from uln.batch.codes import code_for
 from uln.errors import Problem, RegisterError, ValidationError
 from uln.learner import Learner
-from uln.register.base import AuditEvent, ExceptionItem, ExceptionKind, Register
+from uln.register.base import AuditEvent, ExceptionItem, ExceptionKind, ExceptionStatus, Register
 from uln.register.service import LearnerRegister, learner_identity
 
-__all__ = ["FOUND", "KIND_CODE", "Clock", "Outcome", "Runner", "clock_of", "newer_details"]
+__all__ = [
+    "FOUND",
+    "KIND_CODE",
+    "RESOLVED_CODE",
+    "Clock",
+    "Outcome",
+    "Runner",
+    "clock_of",
+    "newer_details",
+]
 
 Clock: TypeAlias = "Callable[[], _dt.datetime] | _dt.datetime"
 """The time now: a function giving it, or one fixed time (for tests)."""
@@ -31,6 +40,11 @@ KIND_CODE: Final[Mapping[ExceptionKind, str]] = {
     ExceptionKind.MISMATCH: "RC009",
 }
 """The return code of each kind of exception."""
+RESOLVED_CODE: Final[Mapping[ExceptionStatus, str]] = {
+    ExceptionStatus.RESOLVED_EXISTING: "RC001",
+    ExceptionStatus.RESOLVED_NEW: "RC002",
+}
+"""The return code of a learner whose exception a person resolved (found, or new)."""
 _VERIFIED: Final[Mapping[str, str]] = {
     "WSVRC001": "RC005",
     "WSVRC003": "RC005",
