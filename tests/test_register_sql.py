@@ -466,6 +466,58 @@ def test_database_errors_name_no_value(sqlite_register: SqlRegister) -> None:
     assert caught.value.__cause__ is None
 
 
+def test_errors_of_the_hot_statements_are_register_errors_naming_no_value(
+    sqlite_register: SqlRegister,
+) -> None:
+    # the statements a batch runs per learner go straight to the driver: their errors
+    # must come out as any other database error does
+    sql_register = sqlite_register
+    add(sql_register, "3344556680", HUW)
+    with sql_register.engine.begin() as other:  # the database broken under our feet
+        other.execute(sa.text("DROP TABLE uln_block_keys"))
+        other.execute(sa.text("DROP TABLE uln_learners"))
+    calls = {
+        "find_identity": lambda: sql_register.find_identity("Pugh-secret-identity"),
+        "get": lambda: sql_register.get("3344556680"),
+        "candidates": lambda: sql_register.candidates().candidates(HUW),
+        "add": lambda: add(sql_register, "1234567890", HUW),
+    }
+    for name, call in calls.items():
+        with pytest.raises(RegisterError) as caught:
+            call()
+        message = str(caught.value)
+        assert "Pugh" not in message, name
+        assert "secret" not in message, name
+        assert not isinstance(caught.value, sa.exc.SQLAlchemyError), name
+
+
+def test_a_lost_postgresql_connection_is_an_error_then_the_register_carries_on(
+    postgres_register: SqlRegister,
+) -> None:
+    register = postgres_register
+    add(register, "3344556680", HUW)
+
+    def read_after_losing_the_connection() -> None:
+        with register.transaction():
+            with register.engine.connect() as killer:
+                killer.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+                killer.commit()
+            register.find_identity("no such identity")
+
+    with pytest.raises(RegisterError):
+        read_after_losing_the_connection()
+    # the dead connection was dropped, not handed out again
+    stored = register.get("3344556680")
+    assert stored is not None
+    assert stored.demographics == HUW
+    assert [uln for uln, _ in register.candidates().candidates(HUW)] == ["3344556680"]
+
+
 # -- schema ----------------------------------------------------------------------------------
 
 

@@ -403,7 +403,7 @@ def _exception_items(
     if not wanted:
         return {}
     if len(wanted) <= _POINT_READS:
-        items = {i: item for i in sorted(wanted) if (item := store.get_exception(i)) is not None}
+        items = store.get_exceptions(wanted)
         if all(item.status is not ExceptionStatus.WITHDRAWN for item in items.values()):
             return items
     return {item.id: item for item in store.exceptions(status=None) if item.batch == key}

@@ -333,6 +333,12 @@ class Register(abc.ABC):
     def get_exception(self, exception_id: int) -> ExceptionItem | None:
         """The exception with this id, or None."""
 
+    def get_exceptions(self, exception_ids: Iterable[int]) -> dict[int, ExceptionItem]:
+        """The exceptions with these ids that exist, by id in id order; this default
+        reads them one by one, the SQL register in one query per 500."""
+        found = {i: self.get_exception(i) for i in sorted(set(exception_ids))}
+        return {i: item for i, item in found.items() if item is not None}
+
     @abc.abstractmethod
     def update_exception(self, item: ExceptionItem) -> None:
         """Store a changed exception (same id): its status and resolution."""

@@ -387,6 +387,9 @@ class RegisterContract(BatchContract, PLRContract):
         )
         store.update_exception(resolved)
         assert store.get_exception(1) == resolved
+        assert store.get_exceptions([3, 2, 1, 2]) == {1: resolved, 2: other}
+        assert list(store.get_exceptions([2, 1])) == [1, 2]
+        assert store.get_exceptions([]) == {}
         assert [e.id for e in store.exceptions()] == [2]
         assert [e.id for e in store.exceptions(status=None)] == [1, 2]
         assert [e.id for e in store.exceptions(status=ExceptionStatus.RESOLVED_EXISTING)] == [1]
