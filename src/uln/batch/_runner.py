@@ -45,6 +45,16 @@ RESOLVED_CODE: Final[Mapping[ExceptionStatus, str]] = {
     ExceptionStatus.RESOLVED_NEW: "RC002",
 }
 """The return code of a learner whose exception a person resolved (found, or new)."""
+_REGISTERED: Final[Mapping[str, str]] = {
+    "WSRC0005": "RC002",  # a new ULN issued
+    "WSRC0003": "RC007",  # possible matches: an exception opened
+    "WSRC0002": "RC008",  # too many matches: an exception opened
+    "WSRC0015": "RC006",  # a mandatory field missing
+    "WSRC0021": "RC001",  # these details registered before (RC004 when linked since)
+    "WSRC0004": "RC001",  # one clear match
+}
+"""[ours] The return code of each answer of ``register_learner``; a learner found
+(RC001) becomes RC003 when the batch updates it, RC004 when it is linked."""
 _VERIFIED: Final[Mapping[str, str]] = {
     "WSVRC001": "RC005",
     "WSVRC003": "RC005",
@@ -116,23 +126,19 @@ class Runner:
         register = self.register
         # inside the chunk's transaction, which is kept or rolled back whole
         result = register.register_within(learner, organisation=self.organisation)
-        code = result.code
-        if code == "WSRC0005":
-            return Outcome("RC002", result.uln)
-        if code in ("WSRC0003", "WSRC0002"):
-            assert result.exception_id is not None
+        code = _REGISTERED.get(result.code)
+        if code is None:  # pragma: no cover - register_learner gives no other code
+            raise RegisterError(f"the register gave {result.code} to a registration")
+        if result.exception_id is not None:
             self._tag(result.exception_id, line)
-            return Outcome("RC007" if code == "WSRC0003" else "RC008", None, result.exception_id)
-        if code == "WSRC0015":
-            return Outcome("RC006")
-        if code in ("WSRC0021", "WSRC0004") and result.uln is not None:
-            if code == "WSRC0021":
-                same = self.store.find_identity(learner_identity(learner.demographics))
-                if same is not None and same != result.uln:
-                    return Outcome("RC004", result.uln)
-            stored = result.learner
-            return self._found(stored, learner, result.uln, "RC001")
-        raise RegisterError(f"the register gave {code} to a registration")  # pragma: no cover
+            return Outcome(code, None, result.exception_id)
+        if code != "RC001" or result.uln is None:
+            return Outcome(code, result.uln)
+        if result.code == "WSRC0021":
+            same = self.store.find_identity(learner_identity(learner.demographics))
+            if same is not None and same != result.uln:
+                return Outcome("RC004", result.uln)
+        return self._found(result.learner, learner, result.uln, "RC001")
 
     def _verified(self, learner: Learner, supplied: str, line: int | None) -> Outcome:
         d = learner.demographics
