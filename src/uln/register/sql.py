@@ -796,6 +796,7 @@ class SqlRegister(Register):
             self._writes = 0  # write transactions committed (see _refresh_statistics)
             self._cache: dict[tuple[str, int, bytes], MatchRecord] = {}
             self._compiled: dict[int, tuple[str, tuple[str, ...] | None]] = {}  # _driver's
+            self._one_statement: bool | None = None  # _finds_in_one's answer, once known
             # ULNs are reserved on a connection of their own, committed at once; SQLite
             # allows one writer per file, so they go to a file of their own beside it
             self._alloc: Engine = self._engine
@@ -1379,7 +1380,7 @@ class SqlRegister(Register):
         if not wanted:
             return []
         with self._unit("finding candidates", read=True) as connection:
-            if frequencies is not None and self._dialect in _FIND_ONE:
+            if frequencies is not None and self._finds_in_one(connection):
                 limits = {stored: block_limit(record, key) for stored, key in wanted.items()}
                 found_one = frequencies.find_in_one(connection, record, limits)
                 return [(u, self._prepared(u, version, data)) for u, version, data in found_one]
@@ -1395,6 +1396,22 @@ class SqlRegister(Register):
             )
             found = connection.execute(_CANDIDATE_ROWS, {"keys": allowed}).all() if allowed else []
         return [(row.uln, self._prepared(row.uln, row.version, row.data)) for row in found]
+
+    def _finds_in_one(self, connection: Connection) -> bool:
+        """Whether a find is one statement here (:data:`_FIND_ONE`): on PostgreSQL, and
+        on SQLite when it has its JSON functions (built in since 3.38, and in nearly every
+        build before); otherwise two queries."""
+        usable = self._one_statement
+        if usable is None:
+            usable = self._dialect == "postgresql"
+            if self._dialect == "sqlite":
+                try:
+                    connection.exec_driver_sql("SELECT count(*) FROM json_each('[]')").all()
+                    usable = True
+                except exc.DBAPIError:  # no such table: json_each
+                    usable = False
+            self._one_statement = usable
+        return usable
 
     def _prepared(self, uln: str, version: int, data: str) -> MatchRecord:
         """The match record of a stored learner, remembered between finds.
