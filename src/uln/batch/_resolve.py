@@ -165,7 +165,7 @@ def _corrected(learner: Learner, changes: Mapping[str, Any]) -> tuple[Learner, s
     """The learner with ``changes`` applied as ``update_learner`` reads them, and its
     supplied ULN (changed or dropped by a ``ULN`` change)."""
     from uln import checkdigit
-    from uln.register.service import _apply, _read_changes
+    from uln.register.service import apply_changes
 
     supplied = learner.uln
     rest = dict(changes)
@@ -173,5 +173,5 @@ def _corrected(learner: Learner, changes: Mapping[str, Any]) -> tuple[Learner, s
         if name.lower() == "uln":
             value = rest.pop(name)
             supplied = checkdigit.validate(value) if value else None
-    new, _changed = _apply(learner, _read_changes(rest))
+    new, _changed = apply_changes(learner, rest)
     return attrs.evolve(new, uln=None), supplied

@@ -26,7 +26,7 @@ from uln.register.base import (
     Register,
 )
 from uln.register.memory import MemoryRegister
-from uln.register.service import LearnerRegister, Result
+from uln.register.service import LearnerRegister, Result, apply_changes
 from uln.register.service import open_register as open
 
 __all__ = [
@@ -40,5 +40,6 @@ __all__ = [
     "MemoryRegister",
     "Register",
     "Result",
+    "apply_changes",
     "open",
 ]

@@ -80,7 +80,14 @@ from uln.register.base import (
 )
 from uln.register.rules import RULES, RegisterRules
 
-__all__ = ["FIND_TYPES", "LearnerRegister", "Result", "learner_identity", "open_register"]
+__all__ = [
+    "FIND_TYPES",
+    "LearnerRegister",
+    "Result",
+    "apply_changes",
+    "learner_identity",
+    "open_register",
+]
 
 FIND_TYPES: Final = ("FUL", "CHK")
 """Find by ULN: ``FUL`` returns the full record, ``CHK`` only checks (no record) [spec]."""
@@ -1044,6 +1051,34 @@ def _set_fields(learner: Learner) -> tuple[str, ...]:
         is not None
     ]
     return tuple(names)
+
+
+def apply_changes(learner: Learner, changes: Mapping[str, Any]) -> tuple[Learner, tuple[str, ...]]:
+    """``learner`` with ``changes`` applied as :meth:`LearnerRegister.update_learner`
+    reads them, and the fields that changed (none stored: the caller decides).
+
+    The same names (LRS or snake_case), normalisers and refusals: an unknown field, one
+    the register sets itself (ULN, version, dates, links), an empty mandatory field or a
+    bad value is an :class:`~uln.errors.InvalidRecord` naming every such field, never a
+    value. An empty optional field is cleared.
+
+    >>> from uln import Learner
+    >>> learner = Learner.from_raw({"GivenName": "Huw", "FamilyName": "Pugh",
+    ...     "DateOfBirth": "2005-06-07", "Gender": "1", "LastKnownPostCode": "LL57 2DG"})
+    >>> corrected, changed = apply_changes(learner, {"FamilyName": "pugh-jones",
+    ...                                              "postcode": "cf10 1aa"})
+    >>> changed, str(corrected.demographics.postcode)
+    (('family_name', 'postcode'), 'CF10 1AA')
+    >>> apply_changes(learner, {"GivenName": "Huw"})[1]
+    ()
+    >>> from uln.errors import InvalidRecord
+    >>> try:
+    ...     apply_changes(learner, {"ULN": "3344556680", "Gender": ""})
+    ... except InvalidRecord as error:
+    ...     print([(p.field, p.rule) for p in error.problems])
+    [('ULN', 'the register sets this field'), ('Gender', 'a value is required')]
+    """
+    return _apply(learner, _read_changes(changes))
 
 
 def _read_changes(changes: Mapping[str, Any]) -> dict[FieldSpec, Any]:
