@@ -9,7 +9,7 @@ import attrs
 
 from uln.batch._result import BatchResult, Resolution
 from uln.batch._runner import FOUND, KIND_CODE, RESOLVED_CODE, Clock, Runner, clock_of
-from uln.errors import IntegrityError, NotFound, RegisterError
+from uln.errors import NotFound, RegisterError
 from uln.identifiers import ukprn as _ukprn
 from uln.learner import Learner
 from uln.register.base import ExceptionItem, ExceptionStatus
@@ -136,11 +136,7 @@ def resolve(
     org = _ukprn.validate(organisation, allow_test=True)
     clock = clock_of(now)
     with store.transaction():
-        item = store.get_exception(exception_id)
-        if item is None:
-            raise NotFound("no exception has this id")
-        if item.status is not ExceptionStatus.OPEN:
-            raise IntegrityError("the exception is already closed")
+        item = store.open_exception(exception_id)
         learner, supplied = _corrected(item.learner, changes)
         runner = Runner(register, org, item.batch, clock)
         outcome = runner.learner(learner, supplied, item.line)

@@ -58,6 +58,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from uln.errors import IntegrityError, NotFound
 from uln.learner import Learner
 
 if TYPE_CHECKING:
@@ -332,6 +333,20 @@ class Register(abc.ABC):
     @abc.abstractmethod
     def get_exception(self, exception_id: int) -> ExceptionItem | None:
         """The exception with this id, or None."""
+
+    def open_exception(self, exception_id: int) -> ExceptionItem:
+        """The exception with this id, which must still be open (one being resolved).
+
+        Raises:
+            NotFound: no exception has this id.
+            IntegrityError: the exception is already closed.
+        """
+        item = self.get_exception(exception_id)
+        if item is None:
+            raise NotFound("no exception has this id")
+        if item.status is not ExceptionStatus.OPEN:
+            raise IntegrityError("the exception is already closed")
+        return item
 
     def get_exceptions(self, exception_ids: Iterable[int]) -> dict[int, ExceptionItem]:
         """The exceptions with these ids that exist, by id in id order; this default

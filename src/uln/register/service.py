@@ -880,11 +880,7 @@ class LearnerRegister:
             raise RegisterError("give either the ULN of an existing learner or register_new=True")
         store = self._store
         with store.transaction():
-            item = store.get_exception(exception_id)
-            if item is None:
-                raise NotFound("no exception has this id")
-            if item.status is not ExceptionStatus.OPEN:
-                raise IntegrityError("the exception is already closed")
+            item = store.open_exception(exception_id)
             if uln is not None:
                 master = self._master_of(self._require(checkdigit.validate(uln)).uln or "")
                 result = Result("WSRC0004", master, self._learners([master]))

@@ -405,7 +405,6 @@ _FIND_IDENTITY: Final = sa.select(t.learners.c.uln).where(
 _INSERT_LEARNER: Final = t.learners.insert()
 _INSERT_VERSION: Final = t.learner_versions.insert()
 _INSERT_KEYS: Final = t.block_keys.insert()
-_INSERT_AUDIT: Final = t.audit.insert()
 _AUDIT_COLUMNS: Final = (
     "at",
     "organisation",

@@ -390,6 +390,11 @@ class RegisterContract(BatchContract, PLRContract):
         assert store.get_exceptions([3, 2, 1, 2]) == {1: resolved, 2: other}
         assert list(store.get_exceptions([2, 1])) == [1, 2]
         assert store.get_exceptions([]) == {}
+        assert store.open_exception(2) == other
+        with pytest.raises(IntegrityError):  # resolved: closed
+            store.open_exception(1)
+        with pytest.raises(NotFound):
+            store.open_exception(3)
         assert [e.id for e in store.exceptions()] == [2]
         assert [e.id for e in store.exceptions(status=None)] == [1, 2]
         assert [e.id for e in store.exceptions(status=ExceptionStatus.RESOLVED_EXISTING)] == [1]
