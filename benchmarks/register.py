@@ -204,10 +204,10 @@ def _times(register: Any, queries: list[Demographics]) -> tuple[float, float]:
 def bench_register(url: str, seconds: float) -> None:
     def rate(processes: int) -> float:
         context = multiprocessing.get_context("fork")
-        start = context.Barrier(processes + 1)
+        start = context.Barrier(processes + 1, timeout=600)  # a worker that died frees the rest
         out = context.Queue()
         workers = [
-            context.Process(target=_registering, args=(url, w, start, out, seconds))
+            context.Process(target=_registering, args=(url, w, start, out, seconds), daemon=True)
             for w in range(processes)
         ]
         for worker in workers:

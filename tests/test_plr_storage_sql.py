@@ -120,7 +120,7 @@ def server_url(request: pytest.FixtureRequest) -> str:
 def test_two_writers_of_one_event_id_store_it_once(server_url: str) -> None:
     sql_url = server_url
     registers = [SqlRegister(sql_url) for _ in range(2)]
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(2, timeout=60)  # a writer that fails first frees the other
     outcomes: list[Any] = []
 
     def write(register: SqlRegister, subject: str) -> None:
@@ -132,7 +132,8 @@ def test_two_writers_of_one_event_id_store_it_once(server_url: str) -> None:
             outcomes.append(error)
 
     threads = [
-        threading.Thread(target=write, args=(registers[i], f"Subject {i}")) for i in range(2)
+        threading.Thread(target=write, args=(registers[i], f"Subject {i}"), daemon=True)
+        for i in range(2)
     ]
     try:
         for thread in threads:

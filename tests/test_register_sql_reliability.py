@@ -72,16 +72,31 @@ def _register_same(url: str, worker: int, start: Any, out: Any) -> None:
 
 
 def _run(target: Any, url: str, processes: int) -> list[Any]:
+    """Each worker's answer; a worker that fails or hangs fails the test, never hangs it.
+
+    The workers are daemons and killed on the way out, and they wait at the barrier for a
+    limited time: a worker that died before reaching it once left the other waiting, and
+    the test run hung at exit joining it.
+    """
     context = multiprocessing.get_context("fork")
-    start = context.Barrier(processes)
+    start = context.Barrier(processes, timeout=60)
     out = context.Queue()
-    workers = [context.Process(target=target, args=(url, n, start, out)) for n in range(processes)]
-    for worker in workers:
-        worker.start()
-    results = [out.get(timeout=120) for _ in workers]
-    for worker in workers:
-        worker.join(timeout=60)
-        assert worker.exitcode == 0
+    workers = [
+        context.Process(target=target, args=(url, n, start, out), daemon=True)
+        for n in range(processes)
+    ]
+    try:
+        for worker in workers:
+            worker.start()
+        results = [out.get(timeout=120) for _ in workers]
+        for worker in workers:
+            worker.join(timeout=60)
+            assert worker.exitcode == 0
+    finally:
+        for worker in workers:
+            if worker.is_alive():
+                worker.kill()
+                worker.join(timeout=10)
     return results
 
 
