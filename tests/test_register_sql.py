@@ -461,6 +461,66 @@ def test_an_unsupported_database_is_refused() -> None:
         SqlRegister("oracle://u@h/db")
 
 
+def _busy_error(path: str) -> sa.exc.OperationalError:
+    """The error SQLite gives a connection that may not wait for a file another holds."""
+    import sqlite3
+
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        sqlite3.connect(path, timeout=0).execute("SELECT * FROM sqlite_master")
+    except sqlite3.OperationalError as error:
+        return sa.exc.OperationalError("SELECT", {}, error)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    raise AssertionError("the file was not busy")
+
+
+def test_opening_waits_while_sqlite_says_another_has_the_file(
+    sqlite_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # processes opening one new file at once can be refused at once, without the busy
+    # handler waiting: opening tries each step again (it is one transaction) a while
+    import uln.register.sql as module
+
+    busy = _busy_error(str(tmp_path / "busy.sqlite3"))
+    assert "SQLITE_BUSY" in str(module._database_error(busy, "opening the register"))
+    upgrade = module.upgrade_schema
+    refusals = iter([busy, busy, busy])
+
+    def refused_at_first(engine: sa.Engine) -> None:
+        error = next(refusals, None)
+        if error is not None:
+            raise error
+        upgrade(engine)
+
+    monkeypatch.setattr(module, "upgrade_schema", refused_at_first)
+    with SqlRegister(sqlite_url) as register:
+        assert next(refusals, None) is None  # each refusal was met and tried again
+        add(register, "3344556680", HUW)
+        assert register.count() == 1
+
+
+def test_opening_gives_up_on_other_errors_at_once(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    import uln.register.sql as module
+
+    calls = []
+
+    def broken(engine: sa.Engine) -> None:
+        calls.append(engine)
+        raise sa.exc.OperationalError("SELECT", {}, sqlite3.OperationalError("disk I/O error"))
+
+    monkeypatch.setattr(module, "upgrade_schema", broken)
+    with pytest.raises(RegisterError, match="opening the register: database error"):
+        SqlRegister(sqlite_url)
+    assert len(calls) == 1
+
+
 def test_database_errors_name_no_value(sqlite_register: SqlRegister) -> None:
     secret = "Zebedee-Quux"
     with sqlite_register.engine.begin() as other:  # the database broken under our feet

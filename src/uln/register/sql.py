@@ -33,6 +33,7 @@ import hashlib
 import itertools
 import json
 import random
+import sqlite3
 import threading
 import time
 from collections import Counter
@@ -99,7 +100,7 @@ _PAGE: Final = 1_000  # learners read at a time when iterating
 _CHUNK: Final = 500  # values in one IN (...) list
 _CACHE_SIZE: Final = 200_000  # prepared candidate records kept between finds (~70 MB)
 _LOCK_ID: Final = 0x756C6E  # PostgreSQL advisory lock held while migrating ("uln")
-_WAL_ATTEMPTS: Final = 100  # tries at turning a new SQLite file to WAL (about 10 s)
+_OPEN_ATTEMPTS: Final = 100  # tries at a step of opening a busy SQLite file (about 10 s)
 _SQLITE_CACHE_KB: Final = 262_144  # the page cache of a connection to an SQLite file
 _ANALYZE_EVERY: Final = 1_000  # write transactions between checks of the planner statistics
 _ANALYZE_GROWTH: Final = 0.5  # rows changed since the last ANALYZE, as a share of the table
@@ -118,7 +119,13 @@ def _database_error(error: exc.SQLAlchemyError, doing: str) -> RegisterError:
     """Our error for a database error; its message names no value (they may be personal)."""
     orig = getattr(error, "orig", None)
     kind = type(orig if orig is not None else error).__name__
-    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    # the driver's code for the error (never its message, which may quote values):
+    # PostgreSQL's SQLSTATE, MySQL's error number, SQLite's result code name
+    code = (
+        getattr(orig, "sqlstate", None)
+        or getattr(orig, "pgcode", None)
+        or getattr(orig, "sqlite_errorname", None)
+    )
     if code is None and orig is not None and getattr(orig, "args", None):
         first = orig.args[0]
         code = first if isinstance(first, int) else None
@@ -528,19 +535,37 @@ def _engine(url: str) -> tuple[Engine, str | None]:
     return sa.create_engine(parsed, pool_recycle=3600, isolation_level="READ COMMITTED"), None
 
 
-def _wal(cursor: Any) -> None:
-    # Turning a new file to WAL needs it to itself: processes opening one new register at
-    # once can get "database is locked" at once, without the busy handler waiting (SQLite
-    # refuses rather than risk a deadlock), so the switch is tried again for a while.
-    for attempt in range(_WAL_ATTEMPTS):
+def _sqlite_busy(error: BaseException) -> bool:
+    """Whether ``error`` is SQLite saying another connection has the file for now."""
+    orig = getattr(error, "orig", None) or error
+    if not isinstance(orig, sqlite3.Error):
+        return False
+    name: str = getattr(orig, "sqlite_errorname", "")  # "SQLITE_BUSY_RECOVERY" ...
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_PROTOCOL"))
+
+
+def _until_free(step: Any) -> None:
+    """Run ``step`` (a step of opening an SQLite file), again while another has the file.
+
+    Processes opening one new register at once can be refused at once, without the busy
+    handler waiting: SQLite refuses rather than risk a deadlock while one of them turns
+    the file to WAL or creates the tables. Each step is one transaction, so running it
+    again is safe.
+    """
+    for attempt in range(_OPEN_ATTEMPTS):
         try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-        except Exception as error:  # sqlite3.OperationalError: database is locked
-            if "locked" not in str(error) or attempt == _WAL_ATTEMPTS - 1:
+            step()
+        except Exception as error:
+            if not _sqlite_busy(error) or attempt == _OPEN_ATTEMPTS - 1:
                 raise
             time.sleep(0.05 + random.random() * 0.1)
         else:
             return
+
+
+def _wal(cursor: Any) -> None:
+    # Turning a new file to WAL needs it to itself (see _until_free)
+    _until_free(lambda: cursor.execute("PRAGMA journal_mode=WAL"))
 
 
 def _sqlite_events(engine: Engine, *, wal: bool) -> None:
@@ -811,9 +836,9 @@ class SqlRegister(Register):
                     # survives the process dying), as the register's own file does
                     _sqlite_events(self._alloc, wal=True)
             if upgrade:
-                upgrade_schema(self._engine)
+                _until_free(lambda: upgrade_schema(self._engine))
             if self._alloc is not self._engine:
-                self._create_alloc_table()
+                _until_free(self._create_alloc_table)
             self._refresh_statistics()
 
     def __repr__(self) -> str:
