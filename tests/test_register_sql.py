@@ -598,6 +598,35 @@ def test_migrations_create_the_tables_the_code_uses(sql_url: str) -> None:
     assert diff == []
 
 
+def test_an_upgrade_that_fails_part_way_leaves_the_file_as_it_was(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # every migration runs in the one transaction that read the version: committed one
+    # by one, a second process opening the file between two of them ran the later one
+    # again and failed ("table uln_plr_events already exists")
+    from alembic.ddl.impl import DefaultImpl
+
+    create_table = DefaultImpl.create_table
+
+    def failing_in_the_second_migration(self: Any, table: Any, **kwargs: Any) -> Any:
+        if table.name == "uln_plr_events":  # made by the second migration, v0002
+            raise sa.exc.OperationalError("CREATE TABLE", {}, Exception("disk full"))
+        return create_table(self, table, **kwargs)
+
+    monkeypatch.setattr(DefaultImpl, "create_table", failing_in_the_second_migration)
+    with pytest.raises(RegisterError, match="opening the register"):
+        SqlRegister(sqlite_url)
+    engine = sa.create_engine(sqlite_url)
+    try:
+        assert set(sa.inspect(engine).get_table_names()) == set()  # not even the first's
+    finally:
+        engine.dispose()
+    monkeypatch.undo()
+    with SqlRegister(sqlite_url) as register:  # the next opening upgrades it whole
+        add(register, "3344556680", HUW)
+        assert register.count() == 1
+
+
 def test_opening_again_keeps_the_data(sqlite_url: str) -> None:
     with SqlRegister(sqlite_url) as register:
         add(register, "3344556680", HUW)

@@ -629,8 +629,13 @@ def upgrade_schema(engine: Engine) -> None:
             connection.execute(sa.text("SELECT GET_LOCK('uln_schema', 300)"))
             connection.commit()
         try:
+            # the version is read and every migration run in one transaction, which on
+            # SQLite holds the write lock throughout (BEGIN IMMEDIATE; alembic runs inside
+            # a transaction it did not begin). Ending it after the read let alembic commit
+            # each migration in turn (SQLite counts as non-transactional DDL to it): a
+            # second process then read the version between two migrations, ran the
+            # later one too, and failed creating its tables
             if current(connection) != head:
-                connection.rollback()
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
             connection.commit()
