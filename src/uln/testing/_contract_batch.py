@@ -231,7 +231,7 @@ class BatchContract:
             except BaseException as error:  # pragma: no cover - reported below
                 errors.append(error)
 
-        threads = [threading.Thread(target=work) for _ in range(2)]
+        threads = [threading.Thread(target=work, daemon=True) for _ in range(2)]
         for thread in threads:
             thread.start()
         for thread in threads:
