@@ -552,7 +552,16 @@ def plr_state_machine_test(
 ) -> Any:
     """A unittest TestCase running :class:`PLRStateMachine` on new stores."""
 
-    class Machine(PLRStateMachine):
+    return machine_test_case(PLRStateMachine, store_factory, max_examples, steps)
+
+
+def machine_test_case(
+    machine: type[Any], store_factory: Callable[[], Register], max_examples: int, steps: int
+) -> Any:
+    """The unittest TestCase of a subclass of ``machine`` (a state machine with a
+    ``store_factory``) that runs on new stores from ``store_factory``."""
+
+    class Machine(machine):  # type: ignore[misc]
         pass
 
     Machine.store_factory = staticmethod(store_factory)

@@ -70,7 +70,7 @@ from uln.register.base import (
 )
 from uln.register.service import LearnerRegister, learner_identity
 from uln.testing._contract_batch import BatchContract
-from uln.testing._contract_plr import PLRContract
+from uln.testing._contract_plr import PLRContract, machine_test_case
 from uln.testing.strategies import invalid_ulns
 
 __all__ = [
@@ -308,6 +308,16 @@ class RegisterContract(BatchContract, PLRContract):
             1 / 0  # noqa: B018
         assert store.is_reserved("3344556680")
         assert not store.reserve_uln("3344556680")
+
+    def test_claiming_ulns_reserves_only_those_never_reserved(self, store: Register) -> None:
+        assert store.reserve_uln("3344556680")
+        with pytest.raises(ZeroDivisionError), store.transaction():  # noqa: PT012
+            claimed = store.claim_ulns(["3344556680", "1000000043", "1000000043", "1000000004"])
+            1 / 0  # noqa: B018
+        assert claimed == ["1000000043", "1000000004"]  # in the order given, each once
+        assert all(store.is_reserved(u) for u in ("1000000043", "1000000004"))  # for good
+        assert store.claim_ulns(["1000000004", "3344556680"]) == []
+        assert not store.reserve_uln("1000000043")
 
     def test_a_uln_stored_in_bulk_is_never_issued_again(self, store: Register) -> None:
         class Repeating(random.Random):  # draws the stored ULN first, then a fresh one
@@ -1187,14 +1197,4 @@ def state_machine_test(
     ``store_factory`` returns a new, empty register each time it is called.
     """
 
-    class Machine(RegisterStateMachine):
-        pass
-
-    Machine.store_factory = staticmethod(store_factory)
-    Machine.TestCase.settings = settings(
-        max_examples=max_examples,
-        stateful_step_count=steps,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
-    return Machine.TestCase
+    return machine_test_case(RegisterStateMachine, store_factory, max_examples, steps)
