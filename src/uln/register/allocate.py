@@ -23,7 +23,6 @@ import random as _random
 import threading
 import weakref
 from collections import deque
-from collections.abc import Callable, Sequence
 from typing import Final
 
 from uln import checkdigit
@@ -60,7 +59,8 @@ class UlnAllocator:
             predicted). Pass a seeded :class:`random.Random` for reproducible tests.
         attempts: how many collisions in a row are tolerated (for a store that
             reserves by block: how many blocks in a row with no free ULN).
-        block: ULNs drawn and reserved at once when the store can (``claim_ulns``).
+        block: ULNs drawn and reserved at once when the store can
+            (:attr:`~uln.register.base.Register.claims_blocks`).
     """
 
     def __init__(
@@ -87,8 +87,9 @@ class UlnAllocator:
     def allocate(self, store: Register) -> str:
         """Return a new ULN, reserved in ``store`` for good.
 
-        A store that reserves ULNs a block at a time (``claim_ulns``, as the SQL
-        register does, one round trip for the block) is given a block of drawn ULNs
+        A store that reserves ULNs a block at a time (its
+        :attr:`~uln.register.base.Register.claims_blocks`, as the SQL register, one
+        round trip for the block) is given a block of drawn ULNs
         at once: 1 the first time, then twice as many each time up to ``block`` (so
         no more are reserved than about twice those issued); the ones it reserved
         are kept here and issued in the order drawn, so a seeded allocator issues the
@@ -110,8 +111,7 @@ class UlnAllocator:
             ...
         uln.errors.RegisterError: no free ULN found in 3 attempts
         """
-        claim: Callable[[Sequence[str]], list[str]] | None = getattr(store, "claim_ulns", None)
-        if claim is None:
+        if not store.claims_blocks:
             for _ in range(self.attempts):
                 uln = checkdigit.generate(self._rng)
                 # a learner stored without a reservation (a store's own bulk path) is taken
@@ -125,7 +125,7 @@ class UlnAllocator:
             for _ in range(self.attempts):
                 if not pool.ulns:
                     drawn = [checkdigit.generate(self._rng) for _ in range(pool.size)]
-                    claimed = claim(drawn)
+                    claimed = store.claim_ulns(drawn)
                     # a learner stored without a reservation is taken too
                     stored = store.get_many(claimed) if claimed else {}
                     pool.ulns.extend(uln for uln in claimed if uln not in stored)

@@ -54,7 +54,7 @@ import datetime as _dt
 import enum
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 
@@ -224,6 +224,26 @@ class Register(abc.ABC):
         (the SQL register does, in one statement)."""
         for uln in ulns:
             self.reserve_uln(uln)
+
+    claims_blocks: ClassVar[bool] = False
+    """Whether :meth:`claim_ulns` reserves a whole block at once (one round trip), so
+    the allocator (:class:`~uln.register.allocate.UlnAllocator`) draws ULNs a block at a
+    time; otherwise it draws and reserves them one by one. The SQL register does."""
+
+    def claim_ulns(self, ulns: Sequence[str]) -> list[str]:
+        """Reserve each of ``ulns`` that was never reserved, for good; return those, in
+        the order given (a ULN given twice counts once). This default reserves them one
+        by one (:meth:`reserve_uln`); a backend that sets :attr:`claims_blocks` does it
+        at once.
+
+        >>> from uln.register.memory import MemoryRegister
+        >>> store = MemoryRegister()
+        >>> store.reserve_uln("3344556680")
+        True
+        >>> store.claim_ulns(["3344556680", "1000000043", "1000000043"])
+        ['1000000043']
+        """
+        return [uln for uln in dict.fromkeys(ulns) if self.reserve_uln(uln)]
 
     # -- learners ----------------------------------------------------------------------
 

@@ -40,7 +40,7 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import attrs
 import sqlalchemy as sa
@@ -1085,6 +1085,8 @@ class SqlRegister(Register):
         """Record ``ulns`` as issued, in one statement committed at once (a bulk
         :meth:`reserve_uln`; ULNs reserved before stay reserved)."""
         self._reserve_all(list(ulns))
+
+    claims_blocks: ClassVar[bool] = True
 
     def claim_ulns(self, ulns: Sequence[str]) -> list[str]:
         """Reserve each of ``ulns`` that was never reserved, for good (committed at once,
