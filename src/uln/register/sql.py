@@ -855,12 +855,8 @@ class SqlRegister(Register):
         return self._engine
 
     def _create_alloc_table(self) -> None:
-        for _ in range(3):
-            try:
-                t.metadata.create_all(self._alloc, tables=[t.ulns_allocated])
-                return
-            except exc.OperationalError:  # another process created it at the same time
-                continue
+        # one transaction under SQLite's write lock (BEGIN IMMEDIATE): the check that the
+        # table exists and its creation are never split by another process
         t.metadata.create_all(self._alloc, tables=[t.ulns_allocated])
 
     # -- unit of work ------------------------------------------------------------------
