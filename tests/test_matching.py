@@ -167,9 +167,38 @@ def test_postcode_levels(a: str, b: str, level: str) -> None:
     assert compare_postcodes(postcode_info(b), postcode_info(a)) == level
 
 
+_LOCAL = st.text("abcdefghijklmnopqrstuvwxyz.", min_size=5, max_size=20).filter(
+    lambda t: t[0] != "." and t[-1] != "."
+)
+
+
+@given(_LOCAL, st.sampled_from(["example.com", "school.sch.uk", "mail.co.uk"]), st.data())
+def test_an_email_typed_with_a_slip_is_close_and_another_number_is_not(
+    local: str, domain: str, data: st.DataObject
+) -> None:
+    email = f"{local}@{domain}"
+    at = data.draw(st.integers(0, len(local) - 1))
+    letter = data.draw(
+        st.sampled_from("abcdefghijklmnopqrstuvwxyz").filter(lambda c: c != local[at])
+    )
+    slipped = f"{local[:at]}{letter}{local[at + 1 :]}@{domain}"
+    assert compare_emails(email, slipped) == compare_emails(slipped, email) == "close"
+    assert compare_emails(email, email) == "exact"
+    # the same address with another number: another learner of one family or provider
+    assert compare_emails(f"{local}1@{domain}", f"{local}2@{domain}") == "different"
+    assert compare_emails(f"{local}@{domain}", f"{local}7@{domain}") == "different"
+
+
 def test_optional_levels() -> None:
     assert compare_emails("jo@example.com", "jo@example.com") == "exact"
-    assert compare_emails("jo@example.com", "jb@example.com") == "different"
+    assert compare_emails("jo@example.com", "jb@example.com") == "different"  # initials
+    assert compare_emails("rhys.pugh@example.com", "rhys.pguh@example.com") == "close"
+    assert compare_emails("rhys.pugh@example.com", "rhys.pugh@exmaple.com") == "close"
+    assert compare_emails("rhys.pugh07@example.com", "rhys.pugh08@example.com") == "different"
+    assert compare_emails("rhys.pugh@example.com", "nia.pugh@example.com") == "different"
+    assert compare_emails("rhys.pugh@example.com", "rhys.pugh@example.com", {"different"}) == (
+        "different"  # a configuration without the level
+    )
     assert compare_texts(text_info("Bristol"), text_info("bristol")) == "exact"
     assert compare_texts(text_info("West Devon"), text_info("Devon")) == "close"
     assert compare_texts(text_info("Leeds"), text_info("Truro")) == "different"

@@ -87,7 +87,7 @@ LEVELS: Final[dict[str, tuple[str, ...]]] = {
     ),
     "gender": ("agree", "disagree"),  # 0 and 9 are missing: never count against a match
     "postcode": ("unit", "sector", "district", "area", "different"),
-    "email": ("exact", "different"),
+    "email": ("exact", "close", "different"),  # close: a slip or two (RULES["email_slips"])
     "place_of_birth": ("exact", "close", "different"),
     "school_at_16": ("exact", "close", "different"),
     "middle_names": ("exact", "part", "different"),
@@ -100,6 +100,9 @@ RULES: Final[dict[str, float]] = {
     "text_close": 0.9,  # ... of two places of birth or schools for their "close" level
     "month_days": 31,  # dates of birth at most this many days apart are "month"
     "year_days": 366,  # ... "year"
+    "email_slips": 2,  # emails at most this many edits apart (Damerau-Levenshtein) are
+    # "close" when their digits are the same and both local parts are at least
+    "email_local": 5,  # this many characters long
 }
 """The thresholds the comparisons use [ours]."""
 
@@ -108,6 +111,8 @@ _SIMILAR: Final = RULES["similar"]
 _TEXT_CLOSE: Final = RULES["text_close"]
 _MONTH: Final = RULES["month_days"]
 _YEAR: Final = RULES["year_days"]
+_EMAIL_SLIPS: Final = int(RULES["email_slips"])
+_EMAIL_LOCAL: Final = int(RULES["email_local"])
 
 _ALL: Final = frozenset(level for levels in LEVELS.values() for level in levels)
 
@@ -377,12 +382,38 @@ def compare_postcodes(
 def compare_emails(a: str | None, b: str | None, levels: Container[str] = _ALL) -> str:
     """The level of two email keys (already case-folded).
 
+    ``close``: one address typed with a slip or two (at most ``RULES["email_slips"]``
+    edits, a transposition counting as one) where the digits are the same and both
+    local parts have at least ``RULES["email_local"]`` characters. Addresses that differ
+    in their digits (``smith.family61`` and ``smith.family59``: numbered addresses of
+    one family or one provider) or in a short local part (``jo@`` and ``jb@``: another
+    person's initials as likely as a slip) are ``different``.
+
     >>> compare_emails("a@example.com", "a@example.com"), compare_emails("a@x.uk", None)
     ('exact', 'missing')
+    >>> compare_emails("mcurtis53@simpson.com", "micurtis53@simpsoun.com")
+    'close'
+    >>> compare_emails("smith.family61@example.com", "smith.family59@example.com")
+    'different'
     """
     if not a or not b:
         return MISSING
-    return "exact" if a == b and "exact" in levels else "different"
+    if a == b and "exact" in levels:
+        return "exact"
+    if "close" in levels and _email_slip(a, b):
+        return "close"
+    return "different"
+
+
+def _email_slip(a: str, b: str) -> bool:
+    if abs(len(a) - len(b)) > _EMAIL_SLIPS:
+        return False
+    local_a, local_b = a.partition("@")[0], b.partition("@")[0]
+    if min(len(local_a), len(local_b)) < _EMAIL_LOCAL:
+        return False
+    if [c for c in a if c.isdigit()] != [c for c in b if c.isdigit()]:
+        return False
+    return bool(jellyfish.damerau_levenshtein_distance(a, b) <= _EMAIL_SLIPS)
 
 
 def compare_texts(a: TextInfo | None, b: TextInfo | None, levels: Container[str] = _ALL) -> str:
