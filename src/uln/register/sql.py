@@ -37,7 +37,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, ClassVar, Final
@@ -544,7 +544,7 @@ def _sqlite_busy(error: BaseException) -> bool:
     return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_PROTOCOL"))
 
 
-def _until_free(step: Any) -> None:
+def _until_free(step: Callable[[], object]) -> None:
     """Run ``step`` (a step of opening an SQLite file), again while another has the file.
 
     Processes opening one new register at once can be refused at once, without the busy
