@@ -14,7 +14,15 @@ import pytest
 from click.testing import CliRunner, Result
 
 from uln._cli.app import cli
-from uln._cli.matching import OUTPUT_COLUMNS, _Bar, _neutralise, dedupe, link, match_eval
+from uln._cli.matching import (
+    OUTPUT_COLUMNS,
+    _Bar,
+    _neutralise,
+    dedupe,
+    link,
+    match_eval,
+    match_fit,
+)
 from uln.matching import MatchConfig
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -271,12 +279,76 @@ def test_match_eval(runner: CliRunner, tmp_path: Path) -> None:
     assert "blank.csv: line 3: the truth column 'cluster' is empty" in result.stderr
 
 
+# -- match-fit -------------------------------------------------------------------------------
+
+
+def test_match_fit_writes_a_configuration_dedupe_reads(runner: CliRunner, tmp_path: Path) -> None:
+    example = EXAMPLES / "learners_dedupe.csv"
+    fitted = tmp_path / "match.toml"
+    result = runner.invoke(match_fit, [str(example), "-o", str(fitted)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == ""
+    config = MatchConfig.load(fitted)
+    default = MatchConfig.default()
+    assert config.prior != default.prior
+    assert config.comparisons["family_name"] != default.comparisons["family_name"]
+    assert (config.match_threshold, config.possible_threshold) == (0.95, 0.5)  # kept
+    assert config.comparisons["family_name"].level_names == (
+        default.comparisons["family_name"].level_names
+    )
+    assert "learners_dedupe.csv: 405 records; ids from id;" in result.stderr
+    assert f"prior  1.00e-04 -> {config.prior:.2e}" in result.stderr
+    weight = config.comparisons["postcode"].weights["unit"]
+    assert f"postcode: unit +10.1 -> {weight:+.1f}," in result.stderr
+    rows = example.read_text(encoding="utf-8").splitlines()[1:]
+    for row in rows[:50]:  # no learner's details in the summary
+        for cell in row.split(",")[1:6]:
+            if len(cell) > 3:
+                assert cell not in result.stderr
+    again = runner.invoke(match_fit, [str(example), "-q"])  # the same seed: the same fit
+    assert again.exit_code == 0
+    assert again.stdout == fitted.read_text(encoding="utf-8")
+    assert again.stderr == ""
+    scored = runner.invoke(dedupe, [str(example), "-q", "--config", str(fitted)])
+    assert scored.exit_code == 0, scored.output
+    assert len(pairs(scored.stdout)) > 100
+
+
+def test_match_fit_json_two_files_and_refusals(runner: CliRunner, tmp_path: Path) -> None:
+    example = EXAMPLES / "learners_dedupe.csv"
+    lines = example.read_text(encoding="utf-8").splitlines(keepends=True)
+    left = write(tmp_path, "".join(lines[:200]), "left.csv")
+    right = write(tmp_path, lines[0] + "".join(lines[200:]), "right.csv")
+    fitted = tmp_path / "match.json"
+    result = runner.invoke(match_fit, [str(left), str(right), "-o", str(fitted), "-q"])
+    assert result.exit_code == 0, result.output
+    assert MatchConfig.load(fitted).prior != MatchConfig.default().prior
+    exists = runner.invoke(match_fit, [str(left), "-o", str(fitted)])
+    assert exists.exit_code == 2
+    assert "match.json: the file exists (use --force to replace it)" in exists.stderr
+    assert runner.invoke(match_fit, [str(left), "-o", str(fitted), "--force", "-q"]).exit_code == 0
+    itself = runner.invoke(match_fit, [str(left), "-o", str(left)])
+    assert itself.exit_code == 2
+    assert "left.csv: is an input file; write to another file" in itself.stderr
+    assert left.read_text(encoding="utf-8") == "".join(lines[:200])
+
+
+def test_match_fit_on_too_little_writes_nothing(runner: CliRunner, tmp_path: Path) -> None:
+    one = write(tmp_path, "id,GivenName,FamilyName,DateOfBirth\n1,Dafydd,Jones,2007-04-09\n")
+    fitted = tmp_path / "match.toml"
+    result = runner.invoke(match_fit, [str(one), "-o", str(fitted)])
+    assert result.exit_code == 1
+    assert "not fitted: " in result.stderr
+    assert not fitted.exists()
+    no_personal_data(result)
+
+
 # -- the group, the progress bar and the example -----------------------------------------------
 
 
 def test_the_uln_group_lists_the_commands(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["--help"])
-    for name in ("dedupe", "link", "match-eval"):
+    for name in ("dedupe", "link", "match-eval", "match-fit"):
         assert f"  {name} " in result.stdout
 
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import io
+import json
 import os
 import re
 import sys
@@ -67,6 +68,7 @@ __all__ = [
     "dedupe",
     "link",
     "match_eval",
+    "match_fit",
 ]
 
 ID_COLUMNS: Final[tuple[str, ...]] = (
@@ -497,7 +499,7 @@ def _check_output(output: str | None, force: bool, inputs: Sequence[Path]) -> No
     label = Path(output).name
     for path in inputs:
         if same_file(path, output):
-            raise _Refused(f"{label}: is an input file; write the pairs to another file")
+            raise _Refused(f"{label}: is an input file; write to another file")
     if not force and Path(output).exists() and not Path(output).is_dir():
         raise _Refused(f"{label}: the file exists (use --force to replace it)")
 
@@ -1117,10 +1119,121 @@ def match_eval(
     _exit_if_skipped([table])
 
 
+def _weight_changes(before: MatchConfig, after: MatchConfig) -> Iterator[str]:
+    """Lines naming each level's weight before and after a fit (no record's values)."""
+    yield f"prior  {before.prior:.2e} -> {after.prior:.2e}"
+    for name, comparison in after.comparisons.items():
+        old = before.comparisons[name].weights
+        cells = [
+            f"{level.name} {old[level.name]:+.1f} -> {level.weight:+.1f}"
+            for level in comparison.levels
+        ]
+        yield f"{name}: " + ", ".join(cells)
+
+
+@click.command(name="match-fit")
+@click.argument("file", type=_FILE)
+@click.argument("right", type=_FILE, required=False)
+@click.option(
+    "--id-column",
+    metavar="COLUMN",
+    help="The column of record ids (default: found as dedupe finds it; else the line number).",
+)
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="FIELD=COLUMN",
+    help="Read FIELD from COLUMN, as dedupe does. Repeat for more fields.",
+)
+@click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The configuration to start from (default: the package's); its thresholds, "
+    "levels and term frequencies are kept.",
+)
+@click.option(
+    "--random-pairs",
+    type=click.IntRange(min=1_000),
+    default=200_000,
+    show_default=True,
+    help="Random pairs of records drawn to estimate u.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="For the samples drawn.")
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    help="Write the fitted configuration to FILE: JSON when its name ends in .json, "
+    "else TOML (default: TOML on standard output). FILE is written in full or not at "
+    "all, and never replaces an input file.",
+)
+@click.option(
+    "--force", is_flag=True, help="Replace the output FILE when it exists (default: refuse)."
+)
+@click.option("-q", "--quiet", is_flag=True, help="No summary.")
+def match_fit(
+    file: Path,
+    right: Path | None,
+    id_column: str | None,
+    maps: tuple[str, ...],
+    config: Path | None,
+    random_pairs: int,
+    seed: int,
+    output: str | None,
+    force: bool,
+    quiet: bool,
+) -> None:
+    """Learn the match weights from FILE (CSV), unlabelled, and write the configuration.
+
+    Estimates m, u and the prior from the records themselves (Matcher.fit: u from
+    random pairs, m by expectation maximisation), for dedupe, link and match-eval to
+    read with --config. With RIGHT, pairs are drawn across the two files (for link).
+    The summary on standard error gives each level's weight before and after, never a
+    record's values. Fitting wants thousands of records; on records too few or too
+    alike to learn from, nothing is written (exit status 1). Compare the fitted
+    configuration with the default on a labelled sample (match-eval) before adopting it.
+    """
+    import warnings
+
+    from uln.errors import UlnWarning
+
+    inputs = [file] if right is None else [file, right]
+    _check_output(output, force, inputs)
+    matcher = _matcher(config, None)
+    tables = _read_all(inputs, id_column=id_column, maps=maps, matcher=matcher, show=False)
+    records = tables[0].records
+    other = tables[1].records if right is not None else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UlnWarning)
+        fitted = matcher.fit(records, other, random_pairs=random_pairs, seed=seed)
+    refused = [w for w in caught if issubclass(w.category, UlnWarning)]
+    if refused:
+        for warning in refused:
+            _say(f"not fitted: {warning.message}")
+        _exit_if_skipped(tables)
+        raise SystemExit(1)
+    fitted_config = fitted.config
+    name = "" if output is None else output
+    text = (
+        json.dumps(fitted_config.to_dict(), indent=2) + "\n"
+        if name.lower().endswith(".json")
+        else fitted_config.to_toml()
+    )
+    with _output(output, force, inputs) as stream:
+        stream.write(text)
+    if not quiet:
+        for table in tables:
+            _say(_describe(table))
+        for line in _weight_changes(matcher.config, fitted_config):
+            _say(line)
+    _exit_if_skipped(tables)
+
+
 def commands() -> list[click.Command]:
     """The matching commands, for the ``uln`` group to add.
 
     >>> print(*(command.name for command in commands()))
-    dedupe link match-eval
+    dedupe link match-eval match-fit
     """
-    return [dedupe, link, match_eval]
+    return [dedupe, link, match_eval, match_fit]
