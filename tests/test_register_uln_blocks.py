@@ -117,7 +117,7 @@ def test_a_candidate_read_from_its_stored_fields_matches_as_the_learner_does() -
 
     from uln.learner import Learner
     from uln.matching import MatchRecord, match_record
-    from uln.register.sql import _learner_json, _match_record_of
+    from uln.register._sql_rows import _learner_json, _match_record_of
     from uln.testing.strategies import learners
 
     names = [f.name for f in attrs.fields(MatchRecord)]

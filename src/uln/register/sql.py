@@ -31,23 +31,17 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import itertools
-import json
 import random
-import sqlite3
 import threading
-import time
-from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from pathlib import Path
 from typing import Any, ClassVar, Final
 
 import attrs
 import sqlalchemy as sa
-from sqlalchemy import event, exc
+from sqlalchemy import exc
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.engine import Connection, Engine
 
 from uln.errors import (
     ArgumentTypeError,
@@ -61,37 +55,54 @@ from uln.learner import Learner
 from uln.matching import (
     CandidateSource,
     MatchRecord,
-    TermFrequencies,
     block_limit,
-    match_record,
     query_keys,
 )
 from uln.plr.records import (
-    EventStatus,
     LearningEvent,
-    Level,
     Nomination,
-    NominationView,
     Organisation,
-    OrganisationKind,
-    Role,
     User,
 )
 from uln.register import _sql_tables as t
+from uln.register._sql_engine import (
+    MIGRATIONS,
+    _database_error,
+    _engine,
+    _mapped,
+    _sqlite_events,
+    _until_free,
+    upgrade_schema,
+)
+from uln.register._sql_find import _BLOCK_SIZES, _CANDIDATE_ROWS, _SqlCandidates, _SqlFrequencies
+from uln.register._sql_rows import (
+    _audit_event,
+    _batch_run,
+    _dump,
+    _event,
+    _event_row,
+    _exception_data,
+    _exception_item,
+    _key_rows,
+    _learner_row,
+    _load_learner,
+    _match_record_of,
+    _nomination,
+    _organisation,
+    _stored,
+    _user,
+    _user_row,
+)
 from uln.register.base import (
     AuditEvent,
     BatchEntry,
     BatchRun,
     ExceptionItem,
-    ExceptionKind,
     ExceptionStatus,
     Register,
 )
 
-__all__ = ["SqlRegister", "upgrade_schema"]
-
-MIGRATIONS: Final = Path(__file__).with_name("migrations")
-"""Where the Alembic environment and versions of the schema are."""
+__all__ = ["MIGRATIONS", "SqlRegister", "upgrade_schema"]
 
 SLOTS: Final = 16
 """Rows the count of searchable learners is spread over (see ``uln_name_totals``)."""
@@ -99,9 +110,6 @@ SLOTS: Final = 16
 _PAGE: Final = 1_000  # learners read at a time when iterating
 _CHUNK: Final = 500  # values in one IN (...) list
 _CACHE_SIZE: Final = 200_000  # prepared candidate records kept between finds (~70 MB)
-_LOCK_ID: Final = 0x756C6E  # PostgreSQL advisory lock held while migrating ("uln")
-_OPEN_ATTEMPTS: Final = 100  # tries at a step of opening a busy SQLite file (about 10 s)
-_SQLITE_CACHE_KB: Final = 262_144  # the page cache of a connection to an SQLite file
 _ANALYZE_EVERY: Final = 1_000  # write transactions between checks of the planner statistics
 _ANALYZE_GROWTH: Final = 0.5  # rows changed since the last ANALYZE, as a share of the table
 _ANALYZE_MIN: Final = 1_000  # ... and at least this many
@@ -110,238 +118,6 @@ _STATS_QUERY: Final = (  # the learners as the planner last saw them, and change
     "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
     "WHERE c.relname = 'uln_learners' AND c.relkind = 'r' AND pg_table_is_visible(c.oid)"
 )
-
-
-# -- errors ----------------------------------------------------------------------------
-
-
-def _database_error(error: exc.SQLAlchemyError, doing: str) -> RegisterError:
-    """Our error for a database error; its message names no value (they may be personal)."""
-    orig = getattr(error, "orig", None)
-    kind = type(orig if orig is not None else error).__name__
-    # the driver's code for the error (never its message, which may quote values):
-    # PostgreSQL's SQLSTATE, MySQL's error number, SQLite's result code name
-    code = (
-        getattr(orig, "sqlstate", None)
-        or getattr(orig, "pgcode", None)
-        or getattr(orig, "sqlite_errorname", None)
-    )
-    if code is None and orig is not None and getattr(orig, "args", None):
-        first = orig.args[0]
-        code = first if isinstance(first, int) else None
-    # serialisation failures and deadlocks (PostgreSQL 40001/40P01, MySQL 1213/1205)
-    if code in ("40001", "40P01", 1213, 1205):
-        return ConcurrencyError(f"{doing}: the database chose this transaction to give way")
-    if isinstance(error, exc.IntegrityError):
-        return DuplicateLearner(f"{doing}: a stored record already has this key")
-    suffix = f" {code}" if code is not None else ""
-    return RegisterError(f"{doing}: database error {kind}{suffix}")
-
-
-@contextmanager
-def _mapped(doing: str) -> Iterator[None]:
-    try:
-        yield
-    except exc.SQLAlchemyError as error:
-        raise _database_error(error, doing) from None
-
-
-# -- row <-> record ----------------------------------------------------------------------
-
-
-def _dump(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-
-
-def _learner_json(learner: Learner) -> str:
-    return _dump(learner.to_dict())
-
-
-def _load_learner(data: str) -> Learner:
-    return Learner.from_dict(json.loads(data))
-
-
-def _match_record_of(data: str) -> MatchRecord:
-    """The match record of a stored learner, read from its stored demographics as they
-    are (the learner's normalised fields, by name): the same record as from the whole
-    :class:`~uln.Learner`, without building it (a find reads dozens of candidates, and
-    building each was half its time)."""
-    demographics = json.loads(data).get("demographics") or {}
-    return match_record(demographics) if demographics else match_record(None)
-
-
-def _stored(text: str, length: int) -> str:
-    """``text`` as stored in an indexed column: a digest when it is too long."""
-    if len(text) <= length:
-        return text
-    return text[:1] + "#" + hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _name_keys(learner: Learner) -> tuple[str | None, str | None]:
-    record = match_record(learner.demographics)
-    given = None if record.given is None else _stored(record.given.key, t.NAME_LENGTH)
-    family = None if record.family is None else _stored(record.family.key, t.NAME_LENGTH)
-    return given, family
-
-
-def _learner_row(learner: Learner, keys: Sequence[str] | None, identity: str | None) -> Any:
-    given, family = (None, None) if keys is None else _name_keys(learner)
-    return {
-        "uln": learner.uln,
-        "version": learner.version,
-        "master_uln": learner.master_uln,
-        "identity": identity,
-        "searchable": keys is not None,
-        "given_key": given,
-        "family_key": family,
-        "data": _learner_json(learner),
-    }
-
-
-def _key_rows(uln: str, keys: Sequence[str]) -> list[dict[str, str]]:
-    stored = dict.fromkeys(_stored(key, t.KEY_LENGTH) for key in keys)
-    return [{"key": key, "uln": uln} for key in stored]
-
-
-def _exception_data(item: ExceptionItem) -> str:
-    return _dump(
-        {
-            "learner": item.learner.to_dict(),
-            "created": item.created.isoformat(),
-            "candidates": list(item.candidates),
-            "resolved_uln": item.resolved_uln,
-            "resolved": None if item.resolved is None else item.resolved.isoformat(),
-            "batch": item.batch,
-            "line": item.line,
-        }
-    )
-
-
-def _exception_item(row: Any) -> ExceptionItem:
-    data = json.loads(row.data)
-    resolved = data["resolved"]
-    return ExceptionItem(
-        kind=ExceptionKind(row.kind),
-        learner=Learner.from_dict(data["learner"]),
-        organisation=row.organisation,
-        created=_dt.datetime.fromisoformat(data["created"]),
-        candidates=tuple(data["candidates"]),
-        status=ExceptionStatus(row.status),
-        resolved_uln=data["resolved_uln"],
-        resolved=None if resolved is None else _dt.datetime.fromisoformat(resolved),
-        batch=data["batch"],
-        line=data["line"],
-        id=row.id,
-    )
-
-
-def _audit_event(row: Any) -> AuditEvent:
-    return AuditEvent(
-        at=_dt.datetime.fromisoformat(row.at),
-        organisation=row.organisation,
-        action=row.action,
-        uln=row.uln,
-        version=row.version,
-        fields=tuple(json.loads(row.fields)),
-        user=row.user,
-        detail=row.detail,
-    )
-
-
-def _batch_run(row: Any) -> BatchRun:
-    return BatchRun(
-        key=row.key,
-        ukprn=row.ukprn,
-        file_name=row.file_name,
-        total=row.total,
-        started=_dt.datetime.fromisoformat(row.started),
-        finished=None if row.finished is None else _dt.datetime.fromisoformat(row.finished),
-    )
-
-
-# (p13: learning records; each record is rebuilt through its class, which checks it)
-
-
-def _event_row(event: LearningEvent) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "uln": event.uln,
-        "provider_ukprn": event.provider_ukprn,
-        "provider_name": event.provider_name,
-        "awarding_ukprn": event.awarding_ukprn,
-        "awarding_name": event.awarding_name,
-        "qualification_type": event.qualification_type,
-        "subject_code": event.subject_code,
-        "subject": event.subject,
-        "award_date": event.award_date.isoformat(),
-        "credits": event.credits,
-        "level": event.level.value,
-        "grade": event.grade,
-        "status": event.status.value,
-        "source": event.source,
-        "loaded": event.loaded.isoformat(),
-        "under_challenge": event.under_challenge,
-        "restriction": event.restriction,
-    }
-
-
-def _event(row: Any) -> LearningEvent:
-    return LearningEvent(
-        id=row.id,
-        uln=row.uln,
-        provider_ukprn=row.provider_ukprn,
-        provider_name=row.provider_name,
-        awarding_ukprn=row.awarding_ukprn,
-        awarding_name=row.awarding_name,
-        qualification_type=row.qualification_type,
-        subject_code=row.subject_code,
-        subject=row.subject,
-        award_date=_dt.date.fromisoformat(row.award_date),
-        credits=int(row.credits),
-        level=Level(row.level),
-        grade=row.grade,
-        status=EventStatus(row.status),
-        source=row.source,
-        loaded=_dt.date.fromisoformat(row.loaded),
-        under_challenge=bool(row.under_challenge),
-        restriction=row.restriction,
-    )
-
-
-def _organisation(row: Any) -> Organisation:
-    return Organisation(ukprn=row.ukprn, name=row.name, kind=OrganisationKind(row.kind))
-
-
-def _user_row(user: User) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "organisation": user.organisation,
-        "role": user.role.value,
-        "active": user.active,
-        "secret_hash": user.secret_hash,
-    }
-
-
-def _user(row: Any) -> User:
-    return User(
-        id=row.id,
-        organisation=row.organisation,
-        role=Role(row.role),
-        active=bool(row.active),
-        secret_hash=row.secret_hash,
-    )
-
-
-def _nomination(row: Any) -> Nomination:
-    return Nomination(
-        uln=row.uln,
-        organisation=row.organisation,
-        view=NominationView(row.view),
-        created=_dt.datetime.fromisoformat(row.created),
-        shared=tuple(json.loads(row.shared)),
-        withdrawn=None if row.withdrawn is None else _dt.datetime.fromisoformat(row.withdrawn),
-        id=int(row.id),
-    )
 
 
 def _chunks(values: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]:
@@ -360,38 +136,6 @@ _LEARNER_COLUMNS: Final = (
     "data",
 )
 
-_BLOCK_SIZES: Final = (
-    sa.select(t.block_keys.c.key, sa.func.count())
-    .where(t.block_keys.c.key.in_(sa.bindparam("keys", expanding=True)))
-    .group_by(t.block_keys.c.key)
-)
-
-
-def _counts_query() -> Any:
-    learners, totals = t.learners, t.name_totals
-    parts = [
-        sa.select(sa.literal(kind).label("kind"), column.label("key"), sa.func.count())
-        .where(column.in_(sa.bindparam(kind, expanding=True)))
-        .group_by(column)
-        for kind, column in (("given", learners.c.given_key), ("family", learners.c.family_key))
-    ]
-    keys = t.block_keys.c.key
-    parts.append(  # the size of each block a find may read
-        sa.select(sa.literal("block").label("kind"), keys.label("key"), sa.func.count())
-        .where(keys.in_(sa.bindparam("blocks", expanding=True)))
-        .group_by(keys)
-    )
-    parts.append(
-        sa.select(
-            sa.literal("total").label("kind"),
-            sa.literal("").label("key"),
-            sa.func.coalesce(sa.func.sum(totals.c.n), 0),
-        ).where(sa.bindparam("with_total"))
-    )
-    return sa.union_all(*parts)
-
-
-_NAME_COUNTS: Final = _counts_query()
 
 _RESERVE_ONE: Final = (
     postgresql.insert(t.ulns_allocated)
@@ -443,358 +187,6 @@ _RESERVE_ALL: Final = {  # insert, or leave the row there (driver SQL, values bo
     "sqlite": "INSERT OR IGNORE INTO uln_ulns_allocated (uln) VALUES (?)",
     "mysql": "INSERT IGNORE INTO uln_ulns_allocated (uln) VALUES (%s)",
 }
-"""The counts of some given and family name keys, and (when asked) the total."""
-
-_COUNT_KINDS: Final = {1: "given", 2: "family", 3: "total"}  # the kinds of _FIND_ONE's counts
-
-
-def _find_query(wanted: str, among: str) -> Any:
-    """A find in one statement: the candidates (the learners under the find's keys
-    whose block is within its limit) with the name counts its weights ask for and,
-    when not known yet, the total. Kind 0 is a candidate (ULN, version, data); 1 a
-    given name count, 2 a family name count, 3 the total.
-
-    The lists are bound whole, so the statement's text never changes with the number of
-    keys and is prepared once: ``wanted`` gives the rows (key, lim) of the keys and
-    their limits, ``among`` tests a column against a bound list (``{column}`` and
-    ``{name}``, the parameter's name).
-    """
-    lists = (("b.key", "keys"), ("g.given_key", "given"), ("f.family_key", "family"))
-    keys, given, family = (among.format(column=column, name=name) for column, name in lists)
-    return sa.text(  # our table and column names; the values are bound
-        f"WITH wanted AS ({wanted}), "  # noqa: S608
-        f"sizes AS (SELECT b.key, count(*) AS n FROM {t.block_keys.name} b "
-        f"WHERE {keys} GROUP BY b.key), "
-        "allowed AS (SELECT s.key FROM sizes s JOIN wanted w ON w.key = s.key "
-        "WHERE s.n <= w.lim) "
-        f"SELECT 0 AS kind, l.uln AS key, l.version AS n, l.data FROM {t.learners.name} l "
-        f"WHERE l.uln IN (SELECT b.uln FROM {t.block_keys.name} b "
-        "WHERE b.key IN (SELECT a.key FROM allowed a)) "
-        f"UNION ALL SELECT 1, g.given_key, count(*), NULL FROM {t.learners.name} g "
-        f"WHERE {given} GROUP BY g.given_key "
-        f"UNION ALL SELECT 2, f.family_key, count(*), NULL FROM {t.learners.name} f "
-        f"WHERE {family} GROUP BY f.family_key "
-        f"UNION ALL SELECT 3, '', coalesce(sum(n.n), 0), NULL FROM {t.name_totals.name} n "
-        "WHERE :with_total"
-    )
-
-
-_FIND_ONE: Final = {
-    # PostgreSQL binds arrays (= ANY plans as an index scan; IN (SELECT unnest ...)
-    # took twice as long)
-    "postgresql": _find_query(
-        "SELECT w.key, w.lim FROM unnest(CAST(:keys AS text[]), CAST(:limits AS bigint[]))"
-        " AS w(key, lim)",
-        "{column} = ANY(CAST(:{name} AS text[]))",
-    ),
-    # SQLite: the lists as JSON text, read with json_each
-    "sqlite": _find_query(
-        "SELECT j.value AS key, CAST(json_extract(:limits, '$[' || j.key || ']') AS INTEGER)"
-        " AS lim FROM json_each(:keys) j",
-        "{column} IN (SELECT value FROM json_each(:{name}))",
-    ),
-}
-"""A find in one statement (:func:`_find_query`), by dialect; MariaDB/MySQL use two
-(:data:`_NAME_COUNTS`, then :data:`_CANDIDATE_ROWS`)."""
-
-_CANDIDATE_ROWS: Final = (
-    sa.select(t.learners.c.uln, t.learners.c.version, t.learners.c.data)
-    .where(
-        t.learners.c.uln.in_(
-            sa.select(t.block_keys.c.uln)
-            .where(t.block_keys.c.key.in_(sa.bindparam("keys", expanding=True)))
-            .scalar_subquery()
-        )
-    )
-    .order_by(t.learners.c.uln)
-)
-
-
-# -- engines and schema ------------------------------------------------------------------
-
-
-def _engine(url: str) -> tuple[Engine, str | None]:
-    """An engine for ``url``, and the path of the SQLite file (None for other databases)."""
-    parsed = make_url(url)
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        database = parsed.database or ""
-        memory = database in ("", ":memory:") or database.startswith("file::memory:")
-        kwargs: dict[str, Any] = {"connect_args": {"timeout": 30, "check_same_thread": False}}
-        if memory:
-            kwargs["poolclass"] = StaticPool
-        engine = sa.create_engine(parsed, **kwargs)
-        _sqlite_events(engine, wal=not memory)
-        return engine, None if memory else database
-    if backend == "mysql" and "charset" not in parsed.query:
-        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
-    if backend not in ("postgresql", "mysql", "mariadb"):
-        raise RegisterError(f"unsupported database {backend!r}: use sqlite, postgresql or mysql")
-    # READ COMMITTED on every server (PostgreSQL's default; InnoDB's is REPEATABLE READ):
-    # after a unique key refused a row, the next read sees the row that beat it
-    return sa.create_engine(parsed, pool_recycle=3600, isolation_level="READ COMMITTED"), None
-
-
-def _sqlite_busy(error: BaseException) -> bool:
-    """Whether ``error`` is SQLite saying another connection has the file for now."""
-    orig = getattr(error, "orig", None) or error
-    if not isinstance(orig, sqlite3.Error):
-        return False
-    name: str = getattr(orig, "sqlite_errorname", "")  # "SQLITE_BUSY_RECOVERY" ...
-    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_PROTOCOL"))
-
-
-def _until_free(step: Callable[[], object]) -> None:
-    """Run ``step`` (a step of opening an SQLite file), again while another has the file.
-
-    Processes opening one new register at once can be refused at once, without the busy
-    handler waiting: SQLite refuses rather than risk a deadlock while one of them turns
-    the file to WAL or creates the tables. Each step is one transaction, so running it
-    again is safe.
-    """
-    for attempt in range(_OPEN_ATTEMPTS):
-        try:
-            step()
-        except Exception as error:
-            if not _sqlite_busy(error) or attempt == _OPEN_ATTEMPTS - 1:
-                raise
-            time.sleep(0.05 + random.random() * 0.1)
-        else:
-            return
-
-
-def _wal(cursor: Any) -> None:
-    # Turning a new file to WAL needs it to itself (see _until_free)
-    _until_free(lambda: cursor.execute("PRAGMA journal_mode=WAL"))
-
-
-def _sqlite_events(engine: Engine, *, wal: bool) -> None:
-    # pysqlite's own transaction handling is switched off: SQLAlchemy's begin emits
-    # BEGIN IMMEDIATE (a writer waits for the lock up front, never fails half way), or a
-    # plain BEGIN for a read (WAL lets it run beside a writer).
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA busy_timeout=30000")
-        if wal:
-            _wal(cursor)
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            # a page cache of up to 256 MB (the default is 2 MB): the key table's index
-            # takes keys in no order, and a bulk import of 200,000 learners ran 1.7 times
-            # as fast with it (memory grows only as pages are read, then stays flat)
-            cursor.execute(f"PRAGMA cache_size=-{_SQLITE_CACHE_KB}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection: Connection) -> None:
-        read = connection.get_execution_options().get("uln_read", False)
-        connection.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
-
-
-def upgrade_schema(engine: Engine) -> None:
-    """Create or upgrade the register's tables to the newest schema version.
-
-    Safe when several processes open the same database at once: the upgrade runs under
-    a lock (an advisory lock on PostgreSQL, ``GET_LOCK`` on MariaDB/MySQL, the write
-    lock on SQLite) and re-reads the version once it holds it.
-    """
-    from alembic import command
-    from alembic.config import Config
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    head = ScriptDirectory.from_config(config).get_current_head()
-
-    def current(connection: Connection) -> str | None:
-        context = MigrationContext.configure(
-            connection, opts={"version_table": "uln_schema_version"}
-        )
-        return context.get_current_revision()
-
-    with engine.connect() as connection:
-        if current(connection) == head:
-            connection.rollback()
-            return
-        connection.rollback()
-    dialect = engine.dialect.name
-    with engine.connect() as connection:
-        if dialect == "postgresql":
-            connection.execute(sa.text("SELECT pg_advisory_lock(:id)"), {"id": _LOCK_ID})
-            connection.commit()
-        elif dialect in ("mysql", "mariadb"):
-            connection.execute(sa.text("SELECT GET_LOCK('uln_schema', 300)"))
-            connection.commit()
-        try:
-            # the version is read and every migration run in one transaction, which on
-            # SQLite holds the write lock throughout (BEGIN IMMEDIATE; alembic runs inside
-            # a transaction it did not begin). Ending it after the read let alembic commit
-            # each migration in turn (SQLite counts as non-transactional DDL to it): a
-            # second process then read the version between two migrations, ran the
-            # later one too, and failed creating its tables
-            if current(connection) != head:
-                config.attributes["connection"] = connection
-                command.upgrade(config, "head")
-            connection.commit()
-        finally:
-            if dialect == "postgresql":
-                connection.execute(sa.text("SELECT pg_advisory_unlock(:id)"), {"id": _LOCK_ID})
-                connection.commit()
-            elif dialect in ("mysql", "mariadb"):
-                connection.execute(sa.text("SELECT RELEASE_LOCK('uln_schema')"))
-                connection.commit()
-
-
-# -- the candidate source --------------------------------------------------------------
-
-
-class _NameCounter(Counter[str]):
-    """Counts of one name field, looked up in SQL the first time each key is asked for."""
-
-    def __init__(self, register: SqlRegister, column: str) -> None:
-        super().__init__()
-        self._register = register
-        self._column = column
-
-    def __missing__(self, key: str) -> int:
-        count = self._register._count_name(self._column, key)
-        self[key] = count
-        return count
-
-
-class _SqlFrequencies(TermFrequencies):
-    """Name frequencies read from SQL: the total when first needed, names as asked for."""
-
-    def __init__(self, register: SqlRegister) -> None:
-        self.__dict__["_register"] = register
-        self.__dict__["_total"] = None
-        super().__init__(
-            given=_NameCounter(register, "given_key"),
-            family=_NameCounter(register, "family_key"),
-        )
-        self.__dict__["_total"] = None  # not known yet (__init__ set it to 0)
-
-    @property
-    def total(self) -> int:
-        value: int | None = self.__dict__["_total"]
-        if value is None:
-            value = self.__dict__["_total"] = self.__dict__["_register"]._searchable_total()
-        return value
-
-    @total.setter
-    def total(self, value: int) -> None:
-        self.__dict__["_total"] = value
-
-    def _wanted(self, record: MatchRecord) -> tuple[dict[str, str], dict[str, str], bool]:
-        """The name keys a find of ``record`` needs counted and does not have yet, by
-        their stored form (each set to 0 until read), and whether the total is needed.
-
-        The weights ask for the query's given name and for the family name it agrees
-        on, which is its own family name or one of its previous ones.
-        """
-        given, family = self.given, self.family
-        wanted_given = [] if record.given is None else [record.given.key]
-        wanted_family = [info.key for info in (record.family, *record.previous) if info]
-        wanted_given = [k for k in wanted_given if k not in given]
-        wanted_family = [k for k in dict.fromkeys(wanted_family) if k not in family]
-        given.update(dict.fromkeys(wanted_given, 0))
-        family.update(dict.fromkeys(wanted_family, 0))
-        return (
-            {_stored(k, t.NAME_LENGTH): k for k in wanted_given},
-            {_stored(k, t.NAME_LENGTH): k for k in wanted_family},
-            self.__dict__["_total"] is None,
-        )
-
-    def _counted(
-        self, kind: str, stored: str, count: int, names: tuple[dict[str, str], dict[str, str]]
-    ) -> None:
-        """Keep one count read with :meth:`_wanted`'s keys: a given or family name, or
-        the total (the caller then clears the weights' cache)."""
-        if kind == "given":
-            self.given[names[0][stored]] = count
-        elif kind == "family":
-            self.family[names[1][stored]] = count
-        else:
-            self.__dict__["_total"] = count + self.__dict__["_register"]._state.delta
-
-    def prefetch(
-        self, connection: Connection, record: MatchRecord, blocks: Sequence[str] = ()
-    ) -> dict[str, int]:
-        """Read the counts a find of ``record`` needs (and the total), and the sizes of
-        ``blocks`` (stored keys), in one query; returns the sizes of those that exist."""
-        stored_given, stored_family, with_total = self._wanted(record)
-        sizes: dict[str, int] = {}
-        if not (stored_given or stored_family or with_total):
-            if blocks:
-                rows = connection.execute(_BLOCK_SIZES, {"keys": list(blocks)})
-                sizes.update((key, int(count)) for key, count in rows)
-            return sizes
-        rows = connection.execute(
-            _NAME_COUNTS,
-            {
-                "given": list(stored_given),
-                "family": list(stored_family),
-                "blocks": list(blocks),
-                "with_total": with_total,
-            },
-        )
-        names = (stored_given, stored_family)
-        for kind, key, count in rows:
-            if kind == "block":
-                sizes[key] = int(count)
-            elif kind != "total" or with_total:  # (an aggregate gives its row even so)
-                self._counted(kind, key, int(count), names)
-        self._cache.clear()
-        return sizes
-
-    def find_in_one(
-        self, connection: Connection, record: MatchRecord, keys: dict[str, int]
-    ) -> list[tuple[str, int, str]]:
-        """The candidate rows (ULN, version, data) under ``keys`` (stored key: its block
-        limit), in ULN order, with the counts a find of ``record`` needs, in one
-        statement (:data:`_FIND_ONE`: PostgreSQL and SQLite)."""
-        stored_given, stored_family, with_total = self._wanted(record)
-        register = self.__dict__["_register"]
-        lists: dict[str, list[Any]] = {
-            "keys": list(keys),
-            "limits": list(keys.values()),
-            "given": list(stored_given),
-            "family": list(stored_family),
-        }
-        dialect = register._dialect
-        params: dict[str, Any] = (
-            lists if dialect == "postgresql" else {k: json.dumps(v) for k, v in lists.items()}
-        )
-        params["with_total"] = with_total
-        rows = register._driver(connection, _FIND_ONE[dialect], params)
-        names = (stored_given, stored_family)
-        found: list[tuple[str, int, str]] = []
-        for kind, key, count, data in rows:
-            if kind == 0:
-                found.append((key, int(count), data))
-            elif kind != 3 or with_total:
-                self._counted(_COUNT_KINDS[kind], key, int(count), names)
-        self._cache.clear()
-        found.sort()
-        return found
-
-
-class _SqlCandidates:
-    """A :class:`~uln.matching.CandidateSource` over the searchable learners in SQL.
-
-    Name counts are read when first needed and kept for the life of the source (the
-    service takes a new source for each find).
-    """
-
-    def __init__(self, register: SqlRegister) -> None:
-        self._register = register
-        self.frequencies: Final = _SqlFrequencies(register)
-
-    def candidates(self, query: Any) -> list[tuple[Hashable, MatchRecord]]:
-        return self._register._candidates(match_record(query), self.frequencies)
 
 
 # -- the register ----------------------------------------------------------------------
