@@ -13,6 +13,7 @@ from uln import errors
 from uln.demographics.postcodes import Postcode
 from uln.enums import AbilityToShare, Gender, VerificationType
 from uln.learner import FIELDS, Demographics, Learner, field_spec
+from uln.testing.strategies import learners, ulns
 
 GOOD: dict[str, Any] = {
     "GivenName": " siân ",
@@ -113,6 +114,27 @@ def test_repr_never_shows_personal_data() -> None:
         for value in [*PERSONAL, "sian@example.ac.uk", "example"]:
             assert value.lower() not in text.lower()
     assert "3344556680" in repr(learner)
+
+
+@given(
+    learners(),
+    st.integers(1, 50),
+    st.lists(ulns(), max_size=3),
+    st.datetimes(timezones=st.just(dt.UTC)),
+)
+def test_to_raw_is_read_back_by_from_raw_to_an_equal_learner(
+    learner: Learner, version: int, linked: list[str], created: dt.datetime
+) -> None:
+    import attrs
+
+    learner = attrs.evolve(
+        learner, version=version, linked_ulns=tuple(sorted(set(linked))), created=created
+    )
+    raw = learner.to_raw()
+    assert all(isinstance(value, str) and value for value in raw.values())
+    assert set(raw) <= {spec.lrs_name for spec in FIELDS}
+    assert Learner.from_raw(raw) == learner  # strictly: every value reads back
+    assert Demographics.from_raw(learner.demographics.to_raw()) == learner.demographics
 
 
 def test_to_dict_shows_the_values_and_round_trips() -> None:

@@ -114,3 +114,76 @@ def test_find_reports_no_match_and_bad_input(url: str) -> None:
     scheme = runner.invoke(cli, ["register", "init", "ftp://user:secret@host/x"])
     assert scheme.exit_code == 1
     assert "secret" not in scheme.output
+
+
+def test_export_is_imported_by_another_register_with_the_same_learners(
+    url: str, tmp_path: Path
+) -> None:
+    import attrs
+
+    import uln.register
+
+    runner = CliRunner()
+    assert (
+        runner.invoke(cli, ["register", "import", str(EXAMPLE), "--register", url]).exit_code == 0
+    )
+    with uln.register.open(url) as register:  # details a spreadsheet would run as formulas
+        with register.transaction():
+            learner = next(iter(register))
+            changed = attrs.evolve(
+                learner,
+                demographics=attrs.evolve(learner.demographics, phone="+442920876543"),
+                notes="=HYPERLINK(1)",
+                version=learner.version + 1,
+            )
+            register.store.replace(
+                changed, expected_version=learner.version, keys=None, identity=None
+            )
+        before = {learner.uln: learner for learner in register}
+    exported = tmp_path / "export.csv"
+    result = runner.invoke(cli, ["register", "export", "--register", url, "-o", str(exported)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == f"{len(before)} learners written\n"
+    text = exported.read_text(encoding="utf-8")
+    assert text.startswith("ULN,Title,GivenName,")
+    assert ",'+442920876543," in text  # shown as text
+    assert ",'=HYPERLINK(1)," in text
+    other = f"sqlite:///{tmp_path}/other.sqlite3"
+    loaded = runner.invoke(cli, ["register", "import", str(exported), "--register", other])
+    assert loaded.exit_code == 0, loaded.output
+    with uln.register.open(other) as register:
+        after = {learner.uln: learner for learner in register}
+    assert sorted(after) == sorted(before)
+    for uln_, learner in before.items():
+        assert after[uln_].demographics == learner.demographics
+        assert (after[uln_].mis_identifier, after[uln_].notes, after[uln_].created) == (
+            learner.mis_identifier,
+            learner.notes,
+            learner.created,
+        )
+    again = runner.invoke(cli, ["register", "export", "--register", url, "-o", str(exported)])
+    assert again.exit_code == 2
+    assert "export.csv: the file exists (use --force to replace it)" in again.stderr
+    to_stdout = runner.invoke(cli, ["register", "export", "--register", other])
+    assert to_stdout.stdout.replace("\r\n", "\n") == text.replace("\r\n", "\n")
+
+
+def test_export_leaves_out_linked_records(url: str) -> None:
+    import uln.register
+
+    runner = CliRunner()
+    assert (
+        runner.invoke(cli, ["register", "import", str(EXAMPLE), "--register", url]).exit_code == 0
+    )
+    with uln.register.open(url) as register:
+        master, linked = [learner.uln for learner in register][:2]
+        register.link(master, linked, organisation="10012345")
+        count = register.count()
+    result = runner.invoke(cli, ["register", "export", "--register", url])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        f"{count - 1} learners written; 1 linked records left out (their masters are written)\n"
+    )
+    ulns = [line.split(",")[0] for line in result.stdout.splitlines()[1:]]
+    assert master in ulns
+    assert linked not in ulns

@@ -704,6 +704,20 @@ class Demographics:
         """
         return _unstructure(self)
 
+    def to_raw(self) -> dict[str, str]:
+        """Return the values as text under their LRS names, as a file holds them: the
+        row :meth:`from_raw` reads back to an equal record.
+
+        Dates as ``YYYY-MM-DD``, codes as their numbers, postcodes in their canonical
+        form; fields that are ``None`` are left out, and the order is that of
+        :data:`FIELDS`.
+
+        >>> Demographics(given_name="Siân", gender=Gender.FEMALE,
+        ...              postcode=Postcode.parse("cf101aa")).to_raw()
+        {'GivenName': 'Siân', 'LastKnownPostCode': 'CF10 1AA', 'Gender': '2'}
+        """
+        return _raw(self, _D)
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Demographics:
         """Rebuild a record from :meth:`to_dict` output.
@@ -817,6 +831,20 @@ class Learner:
         """Return the learner as JSON-ready data; :meth:`from_dict` reverses it exactly."""
         return _unstructure(self)
 
+    def to_raw(self) -> dict[str, str]:
+        """Return the learner's values as text under their LRS names, its demographics
+        first (:meth:`Demographics.to_raw`): the row :meth:`from_raw` reads back to an
+        equal learner. Linked ULNs are separated by commas, times in ISO 8601.
+
+        >>> learner = Learner(uln="3344556680", demographics=Demographics(given_name="Huw"),
+        ...                   version=2, linked_ulns=("1000000043",))
+        >>> learner.to_raw()
+        {'GivenName': 'Huw', 'ULN': '3344556680', 'VersionNumber': '2', 'LinkedULNs': '1000000043'}
+        >>> Learner.from_raw(learner.to_raw(), strict=False) == learner
+        True
+        """
+        return {**self.demographics.to_raw(), **_raw(self, _L)}
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Learner:
         """Rebuild a learner from :meth:`to_dict` output.
@@ -849,6 +877,27 @@ def _set_fields(record: Demographics) -> list[str]:
         for a in attrs.fields(type(record))
         if a.name != "problems" and getattr(record, a.name) is not None
     ]
+
+
+def _raw_text(value: Any) -> str:
+    if isinstance(value, int):  # the codes (IntEnum) and the version number
+        return str(int(value))
+    if isinstance(value, _dt.date):  # dates, and times (a datetime is a date)
+        return value.isoformat()
+    if isinstance(value, tuple):  # linked ULNs
+        return ",".join(value)
+    return str(value)  # text, and a postcode in its canonical form
+
+
+def _raw(record: Demographics | Learner, kind: str) -> dict[str, str]:
+    """The fields of ``kind`` that ``record`` holds, as text under their LRS names."""
+    out: dict[str, str] = {}
+    for spec in FIELDS:
+        if spec.record == kind:
+            value = getattr(record, spec.attr)
+            if value is not None and value != ():
+                out[spec.lrs_name] = _raw_text(value)
+    return out
 
 
 def _problem_note(record: Demographics | Learner) -> str:

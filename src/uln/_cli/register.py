@@ -1,4 +1,4 @@
-"""The ``uln register`` commands (init, import, show) and ``uln find``, ``uln verify``.
+"""The ``uln register`` commands (init, import, export, show), ``uln find`` and ``uln verify``.
 
 Each opens a register by URL: ``--register URL``, else the ``ULN_REGISTER``
 environment variable, else the embedded SQLite register ``./uln.sqlite3``. A plain
@@ -25,6 +25,7 @@ from typing import Any, Final
 
 import click
 
+from uln.batch._csvio import restore, write_rows
 from uln.errors import DuplicateLearner, InvalidRecord, UlnError
 from uln.learner import FIELDS, Learner
 from uln.register import LearnerRegister, Result
@@ -33,6 +34,7 @@ from uln.register import open as open_register
 __all__ = [
     "DEFAULT_ORGANISATION",
     "DEFAULT_REGISTER",
+    "EXPORT_COLUMNS",
     "commands",
     "find",
     "register_group",
@@ -88,7 +90,7 @@ def _open(url: str) -> LearnerRegister:
 
 @click.group("register")
 def register_group() -> None:
-    """Keep a learner register: create it, import learners, show one."""
+    """Keep a learner register: create it, import and export learners, show one."""
 
 
 @register_group.command("init")
@@ -106,7 +108,12 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, str]]]:
         if not reader.fieldnames:
             raise click.ClickException(f"{path.name}: the file has no heading row")
         for row in reader:
-            yield reader.line_num, {k: v for k, v in row.items() if isinstance(k, str)}
+            # a cell a spreadsheet would run as a formula was written with an apostrophe
+            # before it (``uln register export``, the batch writers): read it as it was
+            yield (
+                reader.line_num,
+                {k: restore(v) for k, v in row.items() if isinstance(k, str) and v is not None},
+            )
 
 
 _SUMMARY: Final = {
@@ -318,6 +325,60 @@ def verify(
     _print_result(result, as_json)
     if result.code not in ("WSVRC001", "WSVRC002", "WSVRC003", "WSVRC004"):
         raise SystemExit(1)
+
+
+EXPORT_COLUMNS: Final[tuple[str, ...]] = (
+    "ULN",
+    *(spec.lrs_name for spec in FIELDS if spec.record == "demographics"),
+    *(
+        spec.lrs_name
+        for spec in FIELDS
+        if spec.record == "learner"
+        and spec.lrs_name not in ("ULN", "VersionNumber", "Updated", "MasterULN", "LinkedULNs")
+    ),
+)
+"""The columns of ``uln register export``: the ULN, every demographic field and the
+learner's own fields under their LRS names, as ``uln register import`` reads them
+[ours]. Versions, links and the last update belong to the register that holds the
+learner, so they are not written; ``Created`` is (an import keeps it)."""
+
+
+@register_group.command("export")
+@register_option
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    help="Write to FILE (default: standard output). FILE is written in full or not at all.",
+)
+@click.option("--force", is_flag=True, help="Replace FILE when it exists (default: refuse).")
+def export(url: str, output: str | None, force: bool) -> None:
+    """Write the register's learners as CSV, a row each in ULN order, under LRS headings.
+
+    `uln register import` reads the file back into another register with the same
+    ULNs and details. A record linked to a master (merged into it) is left out: its
+    master is written, and the other register will not know its ULN. The file holds
+    personal data: keep it as safe as the register. Cells a spreadsheet would run as
+    formulas are written with an apostrophe before them, which import removes.
+    """
+    from uln._cli.matching import _output
+
+    written = linked = 0
+    with _open(url) as register, _output(output, force, []) as stream:
+        rows: list[list[str]] = [list(EXPORT_COLUMNS)]
+        for learner in register:
+            if learner.master_uln is not None:
+                linked += 1
+                continue
+            raw = learner.to_raw()
+            rows.append([raw.get(column, "") for column in EXPORT_COLUMNS])
+            written += 1
+            if len(rows) >= _CHUNK:
+                write_rows(stream, rows)
+                rows.clear()
+        write_rows(stream, rows)
+    left_out = f"; {linked} linked records left out (their masters are written)" if linked else ""
+    click.echo(f"{written} learners written{left_out}", err=True)
 
 
 @register_group.command("show")
