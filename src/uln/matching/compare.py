@@ -100,9 +100,8 @@ RULES: Final[dict[str, float]] = {
     "text_close": 0.9,  # ... of two places of birth or schools for their "close" level
     "month_days": 31,  # dates of birth at most this many days apart are "month"
     "year_days": 366,  # ... "year"
-    "email_slips": 2,  # emails at most this many edits apart (Damerau-Levenshtein) are
-    # "close" when their digits are the same and both local parts are at least
-    "email_local": 5,  # this many characters long
+    "email_slips": 2,  # emails this many edits apart, the digits the same, are "close"
+    "email_local": 5,  # ... when both local parts have at least this many characters
 }
 """The thresholds the comparisons use [ours]."""
 
