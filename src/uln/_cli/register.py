@@ -398,18 +398,9 @@ def show(uln: str, url: str) -> None:
         versions = len(register.history(learner.uln))
     click.echo(f"ULN: {learner.uln}")
     click.echo(f"VersionNumber: {learner.version} ({versions} kept)")
-    for spec in FIELDS:
-        if spec.attr in ("uln", "version", "linked_ulns"):
-            continue
-        source: Any = learner.demographics if spec.record == "demographics" else learner
-        value = getattr(source, spec.attr, None)
-        if value is None:
-            continue
-        if hasattr(value, "isoformat"):
-            value = value.isoformat()
-        elif isinstance(value, int):
-            value = int(value)
-        click.echo(f"{spec.lrs_name}: {value}")
+    for name, value in learner.to_raw().items():
+        if name not in ("ULN", "VersionNumber", "LinkedULNs"):
+            click.echo(f"{name}: {value}")
     if learner.linked_ulns:
         click.echo(f"LinkedULNs: {', '.join(learner.linked_ulns)}")
     click.echo("history:")
