@@ -889,14 +889,18 @@ def _raw_text(value: Any) -> str:
     return str(value)  # text, and a postcode in its canonical form
 
 
+_FIELDS_OF: Final[dict[str, tuple[FieldSpec, ...]]] = {
+    record: tuple(spec for spec in FIELDS if spec.record == record) for record in (_D, _L)
+}
+
+
 def _raw(record: Demographics | Learner, kind: str) -> dict[str, str]:
     """The fields of ``kind`` that ``record`` holds, as text under their LRS names."""
     out: dict[str, str] = {}
-    for spec in FIELDS:
-        if spec.record == kind:
-            value = getattr(record, spec.attr)
-            if value is not None and value != ():
-                out[spec.lrs_name] = _raw_text(value)
+    for spec in _FIELDS_OF[kind]:
+        value = getattr(record, spec.attr)
+        if value is not None and value != ():
+            out[spec.lrs_name] = _raw_text(value)
     return out
 
 
