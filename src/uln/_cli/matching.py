@@ -34,7 +34,6 @@ from __future__ import annotations
 import codecs
 import contextlib
 import io
-import json
 import os
 import re
 import sys
@@ -1214,14 +1213,9 @@ def match_fit(
         _exit_if_skipped(tables)
         raise SystemExit(1)
     fitted_config = fitted.config
-    name = "" if output is None else output
-    text = (
-        json.dumps(fitted_config.to_dict(), indent=2) + "\n"
-        if name.lower().endswith(".json")
-        else fitted_config.to_toml()
-    )
+    as_json = output is not None and Path(output).suffix.lower() == ".json"  # as save() does
     with _output(output, force, inputs) as stream:
-        stream.write(text)
+        stream.write(fitted_config.to_json() if as_json else fitted_config.to_toml())
     if not quiet:
         for table in tables:
             _say(_describe(table))

@@ -353,6 +353,16 @@ class MatchConfig:
         """
         return _dump_toml(self.to_dict())
 
+    def to_json(self) -> str:
+        """The configuration as JSON text (indented, a final newline) that
+        :meth:`from_dict` reads back from ``json.loads``.
+
+        >>> import json
+        >>> MatchConfig.from_dict(json.loads(MatchConfig.default().to_json())).prior
+        0.0001
+        """
+        return json.dumps(self.to_dict(), indent=2) + "\n"
+
     @classmethod
     def load(cls, path: str | PathLike[str], *, base: MatchConfig | None = None) -> MatchConfig:
         """Read and validate a configuration from a TOML (``.toml``) or JSON (``.json``) file."""
@@ -378,10 +388,9 @@ class MatchConfig:
     def save(self, path: str | PathLike[str]) -> None:
         """Write the configuration to a TOML file (JSON when the name ends in ``.json``)."""
         p = Path(path)
-        if p.suffix.lower() == ".json":
-            p.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
-        else:
-            p.write_text(self.to_toml(), encoding="utf-8")
+        p.write_text(
+            self.to_json() if p.suffix.lower() == ".json" else self.to_toml(), encoding="utf-8"
+        )
 
     def evolve(self, **changes: Any) -> MatchConfig:
         """A copy with some top-level values changed, validated like :meth:`from_dict`.
