@@ -38,6 +38,7 @@ import os
 import re
 import sys
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -52,7 +53,7 @@ from uln.batch._source import Lines, Opened
 from uln.checkdigit import is_valid as _is_valid_uln
 from uln.demographics.gender import parse_gender
 from uln.demographics.postcodes import postcode_key
-from uln.errors import BatchError, ConfigError, OutputError, UlnError
+from uln.errors import BatchError, ConfigError, OutputError, UlnError, UlnWarning
 from uln.learner import field_for, heading_key
 from uln.matching import Link, Matcher
 from uln.matching.evaluate import clusters, evaluate, pairs_of_clusters
@@ -1193,10 +1194,6 @@ def match_fit(
     alike to learn from, nothing is written (exit status 1). Compare the fitted
     configuration with the default on a labelled sample (match-eval) before adopting it.
     """
-    import warnings
-
-    from uln.errors import UlnWarning
-
     inputs = [file] if right is None else [file, right]
     _check_output(output, force, inputs)
     matcher = _matcher(config, None)
